@@ -1,0 +1,27 @@
+/** The authenticated caller, passed explicitly to services (never fished out of a global). */
+export const ROLES = ['CUSTOMER', 'TELLER', 'ADMIN'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PRIVILEGE_LEVELS = ['BASIC', 'PREMIUM', 'BUSINESS'] as const;
+export type PrivilegeLevel = (typeof PRIVILEGE_LEVELS)[number];
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  roles: Role[];
+  privilegeLevel: PrivilegeLevel;
+  emailVerified: boolean;
+}
+
+/** Claims of an access token (besides iss, aud, iat, exp, jti). */
+export interface AccessClaims {
+  sub: string;
+  email: string;
+  roles: Role[];
+  lvl: PrivilegeLevel;
+  ev: boolean;
+}
+
+export function isStaff(user: AuthUser): boolean {
+  return user.roles.includes('ADMIN') || user.roles.includes('TELLER');
+}

@@ -1,0 +1,184 @@
+/**
+ * The configuration schema: every setting Bulwark reads, its default and its validation.
+ * Pure (zod only) so it is unit-testable; `loadConfig` is the one reader of process.env.
+ */
+import { z } from 'zod';
+
+const WEAK_SECRETS = new Set([
+  'dev-secret-change-in-production',
+  'secret',
+  'changeme',
+  'change-me',
+  'jwt-secret',
+  'your-secret',
+  'supersecret',
+  'password',
+]);
+
+const bool = (dflt: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(dflt ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(dflt);
+
+const list = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+/** "limit/seconds", e.g. "20/60". */
+export interface RateBudget {
+  limit: number;
+  windowMs: number;
+}
+const budget = (dflt: string) =>
+  z
+    .string()
+    .default(dflt)
+    .refine((v) => /^\d+\/\d+$/.test(v.trim()), { message: 'expected "limit/seconds", e.g. 20/60' })
+    .transform((v): RateBudget => {
+      const [limit, seconds] = v.trim().split('/').map(Number);
+      return { limit, windowMs: seconds * 1000 };
+    })
+    .refine((b) => b.limit > 0 && b.windowMs > 0, { message: 'limit and seconds must be positive' });
+
+/** "perTransaction/daily" as decimal strings, e.g. "1000.00/5000.00". */
+export interface TransferLimit {
+  perTransaction: string;
+  daily: string;
+}
+const transferLimit = (dflt: string) =>
+  z
+    .string()
+    .default(dflt)
+    .refine((v) => /^\d{1,13}(\.\d{1,2})?\/\d{1,13}(\.\d{1,2})?$/.test(v.trim()), {
+      message: 'expected "perTransaction/daily" decimal amounts, e.g. 1000.00/5000.00',
+    })
+    .transform((v): TransferLimit => {
+      const [perTransaction, daily] = v.trim().split('/');
+      return { perTransaction, daily };
+    });
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined))
+    .refine(
+      (v) => {
+        if (v === undefined) return true;
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL (${protocols.join(' or ')})` },
+    );
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: int(3000, 0, 65535),
+    HOST: z.string().default('0.0.0.0'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    DB_POOL_SIZE: int(10, 1, 500),
+    DB_STATEMENT_TIMEOUT_MS: int(5000, 0),
+    DB_CONNECT_TIMEOUT_MS: int(5000, 100),
+    DB_MIGRATE_ON_START: z.enum(['true', 'false', 'auto']).default('auto'),
+    EMBEDDED_PG_DIR: z.string().default('./.data/postgres'),
+    REDIS_URL: url(['redis:', 'rediss:']),
+    JWT_SECRET: z.string().default('dev-secret-change-in-production'),
+    JWT_ACCESS_TTL: int(900, 10),
+    JWT_REFRESH_TTL: int(2_592_000, 60),
+    JWT_ISSUER: z.string().min(1).default('bulwark'),
+    JWT_AUDIENCE: z.string().min(1).default('bulwark-api'),
+    CORS_ORIGINS: list,
+    TRUST_PROXY: list,
+    SMTP_URL: url(['smtp:', 'smtps:']),
+    MAIL_FROM: z.string().default('Bulwark <no-reply@bulwark.local>'),
+    PUBLIC_BASE_URL: z.string().default('http://localhost:3000'),
+    ADMIN_EMAILS: list.transform((l) => l.map((e) => e.toLowerCase())),
+    ENABLE_RATE_LIMITING: bool(true),
+    ENABLE_METRICS: bool(true),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_GRACE_MS: int(25_000, 100),
+    SHUTDOWN_DRAIN_MS: int(5_000, 0),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']),
+    TLS_CERT_FILE: optionalString,
+    TLS_KEY_FILE: optionalString,
+    RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+    RATE_LIMIT_REDIS_TIMEOUT_MS: int(100, 1, 10_000),
+    RATE_LIMIT_DEPOSITS: budget('50/3600'),
+    RATE_LIMIT_WITHDRAWALS: budget('30/3600'),
+    RATE_LIMIT_TRANSFERS: budget('20/3600'),
+    RATE_LIMIT_LEAGUES: budget('5/300'),
+    RATE_LIMIT_BIDS: budget('20/60'),
+    RATE_LIMIT_SIGNIN: budget('10/60'),
+    IP_BLOCK_THRESHOLD: budget('100/60'),
+    IP_BLOCK_DURATION_S: int(900, 1),
+    ABUSE_THRESHOLD: budget('50/300'),
+    LOCKOUT_THRESHOLD: budget('5/900'),
+    LOCKOUT_DURATION_S: int(900, 1),
+    TRANSFER_LIMITS_BASIC: transferLimit('1000.00/5000.00'),
+    TRANSFER_LIMITS_PREMIUM: transferLimit('10000.00/50000.00'),
+    TRANSFER_LIMITS_BUSINESS: transferLimit('100000.00/500000.00'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production') {
+      if (!c.DATABASE_URL) {
+        ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
+      }
+      if (!c.REDIS_URL) {
+        ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production' });
+      }
+      if (c.JWT_SECRET.length < 32 || WEAK_SECRETS.has(c.JWT_SECRET.toLowerCase())) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'is weak: use at least 32 random characters, not a well-known default',
+        });
+      }
+    }
+    if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'],
+        message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+      });
+    }
+  });
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment; throws ONE ConfigError naming every bad key. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && v !== '') cleaned[k] = v;
+  }
+  const result = configSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`);
+  throw new ConfigError(problems);
+}

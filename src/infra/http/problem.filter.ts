@@ -1,0 +1,92 @@
+/**
+ * The one global exception filter: every error, from a DomainError to a framework
+ * exception or an unexpected crash, leaves as RFC 9457 problem+json with a stable code.
+ * A 500 never carries a stack, SQL text or secret; it is logged with the request id instead.
+ */
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ThrottlerException } from '@nestjs/throttler';
+import { LOGGER } from '../logging/logging.module';
+import { MetricsService } from '../../metrics/metrics.service';
+import { DomainError, codeForStatus, problem, type ErrorCode, type FieldProblem } from './domain-error';
+
+export interface RenderedError {
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  errors?: FieldProblem[];
+  headers?: Record<string, string>;
+}
+
+/** Maps anything thrown to status/code/detail. Unknown errors become 500 INTERNAL. */
+export function renderError(err: unknown): RenderedError {
+  if (err instanceof DomainError) {
+    return { status: err.status, code: err.code, detail: err.message, errors: err.errors, headers: err.headers };
+  }
+  if (err instanceof ThrottlerException) {
+    return { status: 429, code: 'RATE_LIMIT_EXCEEDED', detail: 'Too many requests; retry later' };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const res = err.getResponse();
+    let detail = err.message;
+    if (typeof res === 'object' && res !== null && 'message' in res) {
+      const m = (res as { message: unknown }).message;
+      detail = Array.isArray(m) ? m.join('; ') : String(m);
+    }
+    if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(detail)) {
+      detail = 'No such route';
+    }
+    return { status, code: codeForStatus(status), detail };
+  }
+  // Fastify's own errors (body too large, bad JSON, unsupported media type) carry statusCode.
+  const fst = err as { statusCode?: number; code?: string; message?: string };
+  if (typeof fst?.statusCode === 'number' && typeof fst.code === 'string' && fst.code.startsWith('FST_')) {
+    const status = fst.statusCode;
+    if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', detail: 'Request body exceeds 100 KiB' };
+    if (status < 500) return { status, code: codeForStatus(status), detail: safeFastifyDetail(fst.code, fst.message) };
+  }
+  return { status: 500, code: 'INTERNAL', detail: 'An unexpected error occurred' };
+}
+
+function safeFastifyDetail(code: string, message?: string): string {
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Unsupported content type; send application/json';
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'Body must not be empty when Content-Type is application/json';
+  if (code.startsWith('FST_ERR_CTP') || message?.includes('JSON')) return 'Malformed request body';
+  return 'Bad request';
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<FastifyRequest>();
+    const reply = ctx.getResponse<FastifyReply>();
+    sendProblem(req, reply, exception, this.logger, this.metrics);
+  }
+}
+
+export function sendProblem(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  exception: unknown,
+  logger: Logger,
+  metrics?: MetricsService,
+): void {
+  const rendered = renderError(exception);
+  if (rendered.status >= 500) {
+    logger.error({ err: exception, url: req.url, method: req.method }, 'request failed');
+  }
+  metrics?.errorsTotal.inc({ code: rendered.code });
+  const body = problem(rendered.status, rendered.code, rendered.detail, req.url.split('?')[0], String(req.id), rendered.errors);
+  if (reply.sent) return;
+  for (const [k, v] of Object.entries(rendered.headers ?? {})) void reply.header(k, v);
+  void reply.status(rendered.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
+}

@@ -1,0 +1,98 @@
+/** Redis SharedStore: every read-modify-write is one atomic command or Lua script. */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { SharedStore, WindowResult } from './shared-store';
+import { SLIDING_WINDOW_LUA } from './sliding-window';
+
+const INCREMENT_LUA = `
+local v = redis.call('INCR', KEYS[1])
+if v == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return v`;
+
+const ACQUIRE_LEASE_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`;
+
+const RELEASE_LEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+type ScriptedRedis = Redis & {
+  bwWindow(key: string, limit: number, windowMs: number, member: string): Promise<[number, number, number]>;
+  bwIncrement(key: string, ttlMs: number): Promise<number>;
+  bwAcquireLease(key: string, owner: string, ttlMs: number): Promise<number>;
+  bwReleaseLease(key: string, owner: string): Promise<number>;
+};
+
+export class RedisStore implements SharedStore {
+  readonly kind = 'redis' as const;
+  private readonly redis: ScriptedRedis;
+
+  constructor(
+    client: Redis,
+    private readonly prefix = 'bw:',
+  ) {
+    client.defineCommand('bwWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
+    client.defineCommand('bwIncrement', { numberOfKeys: 1, lua: INCREMENT_LUA });
+    client.defineCommand('bwAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE_LUA });
+    client.defineCommand('bwReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_LUA });
+    this.redis = client as ScriptedRedis;
+  }
+
+  get client(): Redis {
+    return this.redis;
+  }
+
+  async hitWindow(key: string, limit: number, windowMs: number): Promise<WindowResult> {
+    const [allowed, count, resetMs] = await this.redis.bwWindow(this.prefix + key, limit, windowMs, randomUUID());
+    return { allowed: allowed === 1, count, resetMs };
+  }
+
+  increment(key: string, ttlMs: number): Promise<number> {
+    return this.redis.bwIncrement(this.prefix + key, ttlMs);
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.redis.get(this.prefix + key);
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    if (ttlMs) await this.redis.set(this.prefix + key, value, 'PX', ttlMs);
+    else await this.redis.set(this.prefix + key, value);
+  }
+
+  ttl(key: string): Promise<number> {
+    return this.redis.pttl(this.prefix + key);
+  }
+
+  async del(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const k of batch) out.push(k.slice(this.prefix.length));
+    } while (cursor !== '0' && out.length < 10_000);
+    return out;
+  }
+
+  async acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.bwAcquireLease(this.prefix + key, owner, ttlMs)) === 1;
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    await this.redis.bwReleaseLease(this.prefix + key, owner);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+}

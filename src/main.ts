@@ -1,0 +1,147 @@
+/**
+ * Bootstrap only: validated config, the Fastify adapter, global pipes/filters/hooks, OpenAPI,
+ * signal handling for graceful shutdown, listen.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from './config/config.service';
+import { ConfigError, type Config } from './config/config.schema';
+import { rootLogger } from './infra/logging/logging.module';
+import { PinoNestLogger } from './infra/logging/logger';
+import { ProblemFilter } from './infra/http/problem.filter';
+import { DomainError, type FieldProblem } from './infra/http/domain-error';
+import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
+import { ShutdownService } from './infra/lifecycle/shutdown.service';
+import { MetricsService } from './metrics/metrics.service';
+import { AppModule } from './app.module';
+
+const BODY_LIMIT = 100 * 1024;
+
+function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flattenValidationErrors(e.children ?? [], field)];
+  });
+}
+
+export function validationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    stopAtFirstError: false,
+    exceptionFactory: (errors) =>
+      new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', flattenValidationErrors(errors)),
+  });
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return AppConfig.load();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: err.message, problems: err.problems })}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = rootLogger(config.LOG_LEVEL);
+  const https =
+    config.TLS_CERT_FILE && config.TLS_KEY_FILE
+      ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
+      : undefined;
+
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(req.headers['x-request-id']),
+    trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
+    keepAliveTimeout: 65_000, // above common load-balancer idle timeouts (60 s)
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ...(https ? { https } : {}),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    abortOnError: false,
+  });
+
+  const metrics = app.get(MetricsService);
+  const shutdown = app.get(ShutdownService);
+  registerHttpHooks(app.getHttpAdapter().getInstance(), { logger, metrics, shutdown });
+  app.useGlobalFilters(new ProblemFilter(logger, metrics));
+  app.useGlobalPipes(validationPipe());
+
+  const openapi = new DocumentBuilder()
+    .setTitle('Bulwark API')
+    .setDescription('Auth, users, double-entry ledger, real-time auctions. Errors are RFC 9457 problem+json.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), {
+    jsonDocumentUrl: 'api/docs-json',
+  });
+
+  installSignalHandlers(app, shutdown, config, logger);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info(
+    { port: config.PORT, startupMs: Math.round(process.uptime() * 1000), tls: Boolean(https) },
+    'bulwark ready',
+  );
+}
+
+function installSignalHandlers(
+  app: NestFastifyApplication,
+  shutdown: ShutdownService,
+  config: Config,
+  logger: ReturnType<typeof rootLogger>,
+): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: forcing exit');
+      process.exit(1);
+    }
+    signalled = true;
+    const hardStop = setTimeout(() => {
+      logger.error({ graceMs: config.SHUTDOWN_GRACE_MS }, 'graceful shutdown exceeded SHUTDOWN_GRACE_MS; forcing exit');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS);
+    hardStop.unref();
+    // SIGTERM comes from an orchestrator: keep serving while endpoints are withdrawn.
+    // SIGINT is a person at a terminal: no drain delay.
+    const drainMs = signal === 'SIGTERM' ? config.SHUTDOWN_DRAIN_MS : 0;
+    shutdown.beginDrain();
+    logger.info({ signal, drainMs }, 'shutdown started: readiness is now 503');
+    setTimeout(() => {
+      shutdown.beginClose();
+      app.close().then(
+        () => {
+          logger.info('shutdown complete');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    }, drainMs);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+bootstrap().catch((err: unknown) => {
+  rootLogger().fatal({ err }, 'failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+/**
+ * One prom-client Registry per app instance (so two apps in one process never collide).
+ * Modules register their metrics here once, at construction, through `counter`/`gauge`/`histogram`.
+ */
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly httpRequestsTotal: Counter<'method' | 'route' | 'status'>;
+  readonly httpRequestDuration: Histogram<'method' | 'route'>;
+  readonly errorsTotal: Counter<'code'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.httpRequestsTotal = this.counter('http_requests_total', 'HTTP requests served', ['method', 'route', 'status']);
+    this.httpRequestDuration = this.histogram(
+      'http_request_duration_seconds',
+      'HTTP request duration, by route template',
+      ['method', 'route'],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    );
+    this.errorsTotal = this.counter('errors_total', 'Error responses by stable error code', ['code']);
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Counter<L>;
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Gauge<L>;
+    return new Gauge({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+  }
+
+  histogram<L extends string>(name: string, help: string, labelNames: L[] = [], buckets?: number[]): Histogram<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Histogram<L>;
+    return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+  }
+
+  async exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
