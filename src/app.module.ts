@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import { AppConfig } from './config/config.service';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Config } from './config/config.schema';
 import { ConfigModule } from './config/config.module';
 import { LoggingModule } from './infra/logging/logging.module';
 import { LifecycleModule } from './infra/lifecycle/lifecycle.module';
@@ -11,18 +11,23 @@ import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { AuditModule } from './security/audit/audit.module';
 
-@Module({
-  imports: [
-    ConfigModule,
-    LoggingModule,
-    LifecycleModule,
-    MetricsModule.register(AppConfig.load().ENABLE_METRICS),
-    ResilienceModule,
-    DatabaseModule,
-    RedisModule,
-    AuditModule,
-    AuthModule,
-    HealthModule,
-  ],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  static register(config: Config): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule,
+        LoggingModule,
+        LifecycleModule,
+        MetricsModule.register(config.ENABLE_METRICS),
+        ResilienceModule,
+        DatabaseModule,
+        RedisModule,
+        AuditModule,
+        AuthModule,
+        HealthModule,
+      ],
+    };
+  }
+}

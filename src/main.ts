@@ -71,7 +71,7 @@ async function bootstrap(): Promise<void> {
     forceCloseConnections: 'idle',
     ...(https ? { https } : {}),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,
   });

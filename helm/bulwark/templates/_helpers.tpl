@@ -26,22 +26,31 @@ Full name: <release>-<chart>, or just <release> when the release name already co
 {{- end }}
 
 {{/*
-Standard labels (https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/).
+Standard labels (https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/)
+without a component; "bulwark.labels" adds component "api", the migration Job and test pod
+their own, so their pods never match the Service, PDB or Deployment selector.
 */}}
-{{- define "bulwark.labels" -}}
+{{- define "bulwark.commonLabels" -}}
 helm.sh/chart: {{ include "bulwark.chart" . }}
-{{ include "bulwark.selectorLabels" . }}
+app.kubernetes.io/name: {{ include "bulwark.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: bulwark
 {{- end }}
 
+{{- define "bulwark.labels" -}}
+{{ include "bulwark.commonLabels" . }}
+app.kubernetes.io/component: api
+{{- end }}
+
 {{/*
-Selector labels: immutable on a Deployment, so never add anything that changes between releases.
+Selector labels of the app pods: immutable on a Deployment, so nothing that changes between releases.
 */}}
 {{- define "bulwark.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "bulwark.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: api
 {{- end }}
 
 {{- define "bulwark.serviceAccountName" -}}

@@ -12,12 +12,34 @@ import { ShutdownService } from '../lifecycle/shutdown.service';
 import { createDataSource } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { DatabaseState } from './database.state';
+import { MetricsService } from '../../metrics/metrics.service';
+
+interface PgPoolStats {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+/** db_pool_total / db_pool_idle / db_pool_waiting, read from the pg pool at scrape time. */
+function registerPoolGauges(ds: DataSource, metrics: MetricsService): void {
+  const pool = () => (ds.driver as unknown as { master?: PgPoolStats }).master;
+  metrics.gauge('db_pool_total', 'Connections open in the database pool', [], function () {
+    this.set(pool()?.totalCount ?? 0);
+  });
+  metrics.gauge('db_pool_idle', 'Idle connections in the database pool', [], function () {
+    this.set(pool()?.idleCount ?? 0);
+  });
+  metrics.gauge('db_pool_waiting', 'Queries waiting for a database connection', [], function () {
+    this.set(pool()?.waitingCount ?? 0);
+  });
+}
 
 async function openDatabase(
   config: AppConfig,
   logger: Logger,
   shutdown: ShutdownService,
   state: DatabaseState,
+  metrics: MetricsService,
 ): Promise<DataSource> {
   let url = config.get('DATABASE_URL');
   let embedded = false;
@@ -32,6 +54,7 @@ async function openDatabase(
   const ds = createDataSource(config.values, url);
   await ds.initialize();
   shutdown.onShutdown({ name: 'database-pool', close: () => ds.destroy() });
+  registerPoolGauges(ds, metrics);
   const migrateSetting = config.get('DB_MIGRATE_ON_START');
   if (migrateSetting === 'true' || (migrateSetting === 'auto' && embedded)) {
     const applied = await ds.runMigrations({ transaction: 'each' });
@@ -49,7 +72,7 @@ async function openDatabase(
     {
       provide: DataSource,
       useFactory: openDatabase,
-      inject: [AppConfig, LOGGER, ShutdownService, DatabaseState],
+      inject: [AppConfig, LOGGER, ShutdownService, DatabaseState, MetricsService],
     },
   ],
   exports: [DataSource, DatabaseState],

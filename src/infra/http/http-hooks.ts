@@ -12,7 +12,7 @@ import { requestContext, type RequestContext } from '../logging/request-context'
 import { sendProblem } from './problem.filter';
 import { DomainError } from './domain-error';
 
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:\-]{8,128}$/;
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** Takes the caller's X-Request-Id when it is a sane value, else makes a new one. */
 export function requestIdFrom(header: string | string[] | undefined): string {

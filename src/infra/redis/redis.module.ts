@@ -4,6 +4,7 @@
  */
 import { Global, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/config.service';
 import { LOGGER } from '../logging/logging.module';
 import { MemoryStore } from './memory-store';
@@ -35,7 +36,8 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
     SingleInstanceNotice,
     {
       provide: SHARED_STORE,
-      inject: [RedisFactory],
+      // Depends on DataSource only to open after it: shutdown closes in reverse order (Redis, then the pool).
+      inject: [RedisFactory, DataSource],
       useFactory: async (factory: RedisFactory) => {
         if (!factory.enabled) return new MemoryStore();
         const client = factory.create({ name: 'store' });

@@ -1,0 +1,120 @@
+/**
+ * Helpers for integration tests: a fresh migrated database per test file, direct SQL,
+ * users and tokens in one line, and a small JSON HTTP client.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import jwt from 'jsonwebtoken';
+import { migrate, TEST_JWT_SECRET } from './processes';
+
+export * from './processes';
+
+export function sharedPostgresUrl(): string {
+  const url = process.env.BW_TEST_PG_URL;
+  if (!url) throw new Error('BW_TEST_PG_URL is not set: run integration tests through `npm test` (jest globalSetup)');
+  return url;
+}
+
+export function sharedRedisUrl(): string {
+  const url = process.env.BW_TEST_REDIS_URL;
+  if (!url) throw new Error('BW_TEST_REDIS_URL is not set: run integration tests through `npm test` (jest globalSetup)');
+  return url;
+}
+
+/** Creates an empty database on the shared server, applies migrations, returns its URL. */
+export async function createDatabase(serverUrl = sharedPostgresUrl()): Promise<string> {
+  const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  migrate(url.toString());
+  return url.toString();
+}
+
+/** Runs one query on its own connection. */
+export async function sql<T = Record<string, unknown>>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export type Role = 'CUSTOMER' | 'TELLER' | 'ADMIN';
+export type Level = 'BASIC' | 'PREMIUM' | 'BUSINESS';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  roles: Role[];
+  privilegeLevel: Level;
+  emailVerified: boolean;
+  token: string;
+}
+
+/** A user inserted directly (no sign-up flow), with a valid access token. */
+export async function createUser(
+  databaseUrl: string,
+  opts: { email?: string; roles?: Role[]; level?: Level; verified?: boolean; passwordHash?: string } = {},
+): Promise<TestUser> {
+  const email = opts.email ?? `user-${randomUUID().slice(0, 8)}@example.test`;
+  const roles = opts.roles ?? ['CUSTOMER'];
+  const level = opts.level ?? 'BASIC';
+  const verified = opts.verified ?? true;
+  const [row] = await sql<{ id: string }>(
+    databaseUrl,
+    `INSERT INTO users (email, password_hash, roles, privilege_level, email_verified_at)
+     VALUES ($1, $2, $3, $4, CASE WHEN $5::boolean THEN now() END) RETURNING id`,
+    [email, opts.passwordHash ?? '!unusable', roles, level, verified],
+  );
+  const user = { id: row.id, email, roles, privilegeLevel: level, emailVerified: verified };
+  return { ...user, token: tokenFor(user) };
+}
+
+export function tokenFor(
+  user: { id: string; email: string; roles: Role[]; privilegeLevel: Level; emailVerified: boolean },
+  opts: { expiresIn?: number; secret?: string; audience?: string; issuer?: string } = {},
+): string {
+  return jwt.sign({ sub: user.id, email: user.email, roles: user.roles, lvl: user.privilegeLevel, ev: user.emailVerified }, opts.secret ?? TEST_JWT_SECRET, {
+    algorithm: 'HS256',
+    expiresIn: opts.expiresIn ?? 900,
+    issuer: opts.issuer ?? 'bulwark',
+    audience: opts.audience ?? 'bulwark-api',
+    jwtid: randomUUID(),
+  });
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** JSON request against an app instance. */
+export async function api<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined = opts.raw;
+  if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  const res = await fetch(baseUrl + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0) parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed as T };
+}

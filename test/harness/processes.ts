@@ -1,0 +1,230 @@
+/**
+ * Child processes the harness starts and stops (by PID): embedded PostgreSQL, redis-server and
+ * app instances (`node dist/main.js`). Everything listens on 127.0.0.1 and free ports.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((res) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      res(code);
+    });
+  });
+}
+
+export interface PostgresServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  pid: number;
+  /** Stops the server (fast shutdown). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  start(): Promise<void>;
+}
+
+export async function startPostgres(dataDir = mkdtempSync(join(tmpdir(), 'bulwark-pg-')), port?: number): Promise<PostgresServer> {
+  const fixedPort = port ?? (await freePort());
+  let child: ChildProcess | undefined;
+  const server: PostgresServer = {
+    url: '',
+    port: fixedPort,
+    dataDir,
+    pid: 0,
+    async start() {
+      const proc = spawn(process.execPath, [join(ROOT, 'dist/infra/database/embedded-cli.js'), '--dir', join(dataDir, 'pg'), '--port', String(fixedPort)], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child = proc;
+      server.pid = proc.pid ?? 0;
+      const line = await new Promise<string>((res, rej) => {
+        let out = '';
+        let err = '';
+        proc.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) res(out.split('\n')[0]);
+        });
+        proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        proc.once('exit', (code) => rej(new Error(`embedded postgres exited with ${code}: ${err}`)));
+      });
+      server.url = (JSON.parse(line) as { url: string }).url;
+    },
+    async stop() {
+      if (!child) return;
+      child.kill('SIGTERM');
+      await waitForExit(child, 15_000);
+      child = undefined;
+    },
+  };
+  await server.start();
+  return server;
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export function redisServerBinary(): string {
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  if (!found) {
+    throw new Error('redis-server is not installed. Install it with: sudo apt-get update && sudo apt-get install -y redis-server');
+  }
+  return found;
+}
+
+export async function startRedis(port?: number): Promise<RedisServer> {
+  const bin = redisServerBinary();
+  const fixedPort = port ?? (await freePort());
+  let child: ChildProcess | undefined;
+  const server: RedisServer = {
+    url: `redis://127.0.0.1:${fixedPort}`,
+    port: fixedPort,
+    pid: 0,
+    async start() {
+      const proc = spawn(bin, ['--port', String(fixedPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = proc;
+      server.pid = proc.pid ?? 0;
+      await new Promise<void>((res, rej) => {
+        let out = '';
+        proc.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Ready to accept connections')) res();
+        });
+        proc.once('exit', (code) => rej(new Error(`redis-server exited with ${code}: ${out}`)));
+      });
+    },
+    async stop() {
+      if (!child) return;
+      child.kill('SIGTERM');
+      await waitForExit(child, 10_000);
+      child = undefined;
+    },
+  };
+  await server.start();
+  return server;
+}
+
+export interface AppProcess {
+  baseUrl: string;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** Everything the process wrote (JSON log lines). */
+  output(): string;
+  /** Sends a signal and waits for the exit code (null when killed by a signal). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL, for crash tests. */
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export interface StartAppOptions {
+  databaseUrl: string;
+  redisUrl?: string;
+  env?: Record<string, string>;
+  /** Wait for /health/ready (default) or only for the port to answer. */
+  waitFor?: 'ready' | 'live';
+  port?: number;
+}
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789abcdef';
+
+export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
+  const port = opts.port ?? (await freePort());
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: opts.databaseUrl,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'info',
+    SHUTDOWN_DRAIN_MS: '200',
+    SHUTDOWN_GRACE_MS: '10000',
+    ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
+    ...opts.env,
+  };
+  const child = spawn(process.execPath, [DIST_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const app: AppProcess = {
+    baseUrl,
+    port,
+    pid: child.pid ?? 0,
+    child,
+    output: () => output,
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 20_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return waitForExit(child, timeoutMs);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+  const path = opts.waitFor === 'live' ? '/health/live' : '/health/ready';
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before ready:\n${output.slice(-4000)}`);
+    try {
+      const res = await fetch(baseUrl + path);
+      if (res.status === 200) return app;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      await app.kill();
+      throw new Error(`app not ready within 60 s:\n${output.slice(-4000)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Runs the migration CLI against a database URL. */
+export function migrate(databaseUrl: string): void {
+  const res = spawnSync(process.execPath, [join(ROOT, 'dist/infra/database/migrate.js'), 'run'], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, NODE_ENV: 'test' },
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) throw new Error(`migrations failed: ${res.stderr}${res.stdout}`);
+}

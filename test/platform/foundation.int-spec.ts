@@ -1,0 +1,155 @@
+/**
+ * The platform contract: probes, problem+json, request ids, body limit, metrics labels, and
+ * readiness that follows PostgreSQL but only reports Redis as degraded, all without restarts.
+ */
+import { spawnSync } from 'node:child_process';
+import { api, createDatabase, DIST_MAIN, sleep, startApp, startPostgres, startRedis, type AppProcess } from '../harness';
+
+async function waitForStatus(url: string, status: number, timeoutMs = 15_000): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Response | undefined;
+  while (Date.now() < deadline) {
+    last = await fetch(url).catch(() => undefined as unknown as Response);
+    if (last?.status === status) return last;
+    await sleep(200);
+  }
+  throw new Error(`expected ${url} to answer ${status}, last was ${last?.status}`);
+}
+
+describe('platform foundation', () => {
+  let app: AppProcess;
+  let dbUrl: string;
+
+  beforeAll(async () => {
+    dbUrl = await createDatabase();
+    app = await startApp({ databaseUrl: dbUrl });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('answers the three probes', async () => {
+    expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
+    expect((await api(app.baseUrl, 'GET', '/health/startup')).status).toBe(200);
+    const ready = await api(app.baseUrl, 'GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.details.database.status).toBe('up');
+  });
+
+  it('turns an unknown route into a 404 problem+json with code and requestId', async () => {
+    const res = await api(app.baseUrl, 'GET', '/api/v1/no-such-thing');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ status: 404, code: 'NOT_FOUND', instance: '/api/v1/no-such-thing' });
+    expect(res.body.requestId).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('echoes a sane X-Request-Id and replaces an insane one', async () => {
+    const mine = 'req-0123456789abcdef';
+    const res = await api(app.baseUrl, 'GET', '/nope', { headers: { 'x-request-id': mine } });
+    expect(res.headers.get('x-request-id')).toBe(mine);
+    expect(res.body.requestId).toBe(mine);
+    const bad = await api(app.baseUrl, 'GET', '/health/live', { headers: { 'x-request-id': 'bad id<script>' } });
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses a 200 KiB body with 413 problem+json', async () => {
+    const res = await api(app.baseUrl, 'POST', '/health/live', { body: { blob: 'x'.repeat(200 * 1024) } });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('labels HTTP metrics by route template and buckets unknown paths together', async () => {
+    for (let i = 0; i < 5; i++) await api(app.baseUrl, 'GET', `/random-${i}-${Date.now()}`);
+    const text = (await api<string>(app.baseUrl, 'GET', '/metrics')).body;
+    expect(text).toMatch(/http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
+    expect(text).toMatch(/http_requests_total\{method="GET",route="unmatched",status="404"\} ([5-9]|\d\d+)/);
+    expect(text).not.toMatch(/route="\/random-/);
+    expect(text).toContain('errors_total{code="NOT_FOUND"}');
+    expect(text).toContain('db_pool_total');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it('serves the OpenAPI document', async () => {
+    const res = await api(app.baseUrl, 'GET', '/api/docs-json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(res.body.paths)).toContain('/health/ready');
+  });
+});
+
+describe('readiness follows its dependencies without a restart', () => {
+  it('goes 503 while PostgreSQL is down and 200 when it is back; Redis down is only degraded', async () => {
+    const pg = await startPostgres();
+    const redis = await startRedis();
+    const dbUrl = await createDatabase(pg.url);
+    const app = await startApp({ databaseUrl: dbUrl, redisUrl: redis.url });
+    try {
+      await pg.stop();
+      const down = await waitForStatus(`${app.baseUrl}/health/ready`, 503);
+      expect(JSON.stringify(await down.json())).toContain('database');
+      expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
+      await pg.start();
+      await waitForStatus(`${app.baseUrl}/health/ready`, 200, 30_000);
+
+      await redis.stop();
+      await sleep(300);
+      const ready = await api(app.baseUrl, 'GET', '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.details.redis.status).toBe('degraded');
+      const check = await api(app.baseUrl, 'GET', '/health/check');
+      expect(check.body.components.redis.status).toBe('down');
+      expect(check.body.status).toBe('degraded');
+
+      await redis.start();
+      const deadline = Date.now() + 15_000;
+      let status = '';
+      while (Date.now() < deadline && status !== 'up') {
+        status = (await api(app.baseUrl, 'GET', '/health/check')).body.components.redis.status;
+        await sleep(200);
+      }
+      expect(status).toBe('up');
+    } finally {
+      await app.stop();
+      await redis.stop();
+      await pg.stop();
+    }
+  });
+});
+
+describe('configuration and lifecycle', () => {
+  it('refuses to start in production with a weak secret, naming every bad key in one message', () => {
+    const res = spawnSync(process.execPath, [DIST_MAIN], {
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', JWT_SECRET: 'dev-secret-change-in-production' },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(res.status).not.toBe(0);
+    const lines = res.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('JWT_SECRET');
+    expect(lines[0]).toContain('DATABASE_URL');
+    expect(lines[0]).toContain('REDIS_URL');
+  });
+
+  it('exits 0 on SIGTERM after readiness turned 503, closing resources in reverse order', async () => {
+    const dbUrl = await createDatabase();
+    const redis = await startRedis();
+    const app = await startApp({ databaseUrl: dbUrl, redisUrl: redis.url, env: { SHUTDOWN_DRAIN_MS: '1000' } });
+    try {
+      app.child.kill('SIGTERM');
+      await sleep(200);
+      expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(503);
+      expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
+      expect(await app.exited).toBe(0);
+      const out = app.output();
+      const redisClosed = out.indexOf('"component":"redis:store"');
+      const poolClosed = out.indexOf('"component":"database-pool"');
+      expect(redisClosed).toBeGreaterThan(0);
+      expect(poolClosed).toBeGreaterThan(redisClosed);
+    } finally {
+      await app.stop();
+      await redis.stop();
+    }
+  });
+});
