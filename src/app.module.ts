@@ -10,6 +10,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { AuditModule } from './security/audit/audit.module';
+import { SecurityModule } from './security/security.module';
 
 @Module({})
 export class AppModule {
@@ -25,6 +26,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         AuditModule,
+        SecurityModule,
         AuthModule,
         HealthModule,
       ],
