@@ -138,21 +138,6 @@ export const configSchema = z
     TRANSFER_LIMITS_BUSINESS: transferLimit('100000.00/500000.00'),
   })
   .superRefine((c, ctx) => {
-    if (c.NODE_ENV === 'production') {
-      if (!c.DATABASE_URL) {
-        ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
-      }
-      if (!c.REDIS_URL) {
-        ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production' });
-      }
-      if (c.JWT_SECRET.length < 32 || WEAK_SECRETS.has(c.JWT_SECRET.toLowerCase())) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['JWT_SECRET'],
-          message: 'is weak: use at least 32 random characters, not a well-known default',
-        });
-      }
-    }
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({
         code: 'custom',
@@ -161,6 +146,22 @@ export const configSchema = z
       });
     }
   });
+
+/**
+ * Production rules, checked on the raw environment so they are reported together with any
+ * other invalid key (a schema failure elsewhere must not hide them).
+ */
+function productionProblems(env: Record<string, string>): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (!env.DATABASE_URL) problems.push('DATABASE_URL is required in production');
+  if (!env.REDIS_URL) problems.push('REDIS_URL is required in production');
+  const secret = env.JWT_SECRET ?? '';
+  if (secret.length < 32 || WEAK_SECRETS.has(secret.toLowerCase())) {
+    problems.push('JWT_SECRET is weak: use at least 32 random characters, not a well-known default');
+  }
+  return problems;
+}
 
 export type Config = z.output<typeof configSchema>;
 
@@ -178,7 +179,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if (v !== undefined && v !== '') cleaned[k] = v;
   }
   const result = configSchema.safeParse(cleaned);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`);
-  throw new ConfigError(problems);
+  const problems = productionProblems(cleaned);
+  if (!result.success) {
+    problems.push(...result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result.data!;
 }
