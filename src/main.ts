@@ -2,6 +2,7 @@
  * Bootstrap only: validated config, the Fastify adapter, global pipes/filters/hooks, OpenAPI,
  * signal handling for graceful shutdown, listen.
  */
+import './tracing'; // first: instrumentations must hook modules before they load
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
@@ -18,6 +19,7 @@ import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
 import { AppModule } from './app.module';
+import { shutdownTracing, tracingEnabled } from './tracing';
 
 const BODY_LIMIT = 100 * 1024;
 
@@ -78,7 +80,7 @@ async function bootstrap(): Promise<void> {
 
   const metrics = app.get(MetricsService);
   const shutdown = app.get(ShutdownService);
-  registerHttpHooks(app.getHttpAdapter().getInstance(), { logger, metrics, shutdown });
+  registerHttpHooks(app.getHttpAdapter().getInstance(), { logger, metrics, shutdown, tracing: tracingEnabled });
   app.useGlobalFilters(new ProblemFilter(logger, metrics));
   app.useGlobalPipes(validationPipe());
 
@@ -126,7 +128,8 @@ function installSignalHandlers(
     setTimeout(() => {
       shutdown.beginClose();
       app.close().then(
-        () => {
+        async () => {
+          await shutdownTracing().catch(() => undefined);
           logger.info('shutdown complete');
           process.exit(0);
         },
