@@ -46,6 +46,9 @@ export function registerHttpHooks(
       );
       return;
     }
+    // While draining, every answer closes its connection, so clients holding keep-alive
+    // connections reconnect (through the load balancer) to a replica that is staying.
+    if (deps.shutdown.isShuttingDown) void reply.header('connection', 'close');
     requestContext.run(ctx, done);
   });
 
