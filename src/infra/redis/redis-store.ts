@@ -59,6 +59,15 @@ export class RedisStore implements SharedStore {
     this.redis = client as ScriptedRedis;
   }
 
+  /**
+   * Loads every script into Redis's cache, so the first calls after start-up do not pay the
+   * EVALSHA → NOSCRIPT → EVAL detour under load. Best effort (Redis may be down at start).
+   */
+  async loadScripts(): Promise<void> {
+    const scripts = [SLIDING_WINDOW_LUA, BLOCKING_WINDOW_LUA, WINDOW_USAGE_LUA, INCREMENT_LUA, ACQUIRE_LEASE_LUA, RELEASE_LEASE_LUA];
+    await Promise.all(scripts.map((lua) => this.redis.script('LOAD', lua))).catch(() => undefined);
+  }
+
   get client(): Redis {
     return this.redis;
   }

@@ -46,7 +46,9 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
         if (!factory.enabled) return new MemoryStore();
         const client = factory.create({ name: 'store' });
         await RedisFactory.waitReady(client, 3_000);
-        const store = new ResilientStore(new RedisStore(client), new MemoryStore(), {
+        const redisStore = new RedisStore(client);
+        await redisStore.loadScripts();
+        const store = new ResilientStore(redisStore, new MemoryStore(), {
           deadlineMs: config.get('REDIS_STORE_TIMEOUT_MS'),
           isConnected: () => client.status === 'ready',
           onStateChange: (available, reason) =>

@@ -1,3 +1,4 @@
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { MemoryStore } from './memory-store';
 import { ResilientStore, StoreUnavailableError } from './resilient-store';
 import type { SharedStore } from './shared-store';
@@ -51,7 +52,12 @@ describe('ResilientStore', () => {
   it('falls back at once on an error and stops calling the primary until a probe succeeds', async () => {
     const p = flakyPrimary();
     const changes: boolean[] = [];
-    store = new ResilientStore(p.primary, new MemoryStore(), { deadlineMs: 50, probeIntervalMs: 20, onStateChange: (up) => changes.push(up) });
+    store = new ResilientStore(p.primary, new MemoryStore(), {
+      deadlineMs: 50,
+      probeIntervalMs: 20,
+      failuresBeforeUnavailable: 1,
+      onStateChange: (up) => changes.push(up),
+    });
     p.setMode('error');
     expect((await store.hitWindow('w', 1, 1000)).allowed).toBe(true);
     expect(store.unavailableReason()).toContain("isn't writeable");
@@ -65,21 +71,58 @@ describe('ResilientStore', () => {
     expect(changes).toEqual([false, true]);
   });
 
-  it('never waits longer than the deadline for a hanging primary', async () => {
+  it('never waits longer than the deadline for a hanging primary, and stops waiting after 3 misses in a row', async () => {
     const p = flakyPrimary();
     store = new ResilientStore(p.primary, new MemoryStore(), { deadlineMs: 30, probeIntervalMs: 1000 });
     p.setMode('hang');
-    const started = Date.now();
-    await store.increment('c', 1000);
-    expect(Date.now() - started).toBeLessThan(200);
+    for (let i = 1; i <= 3; i++) {
+      const started = Date.now();
+      expect(await store.increment('c', 1000)).toBe(i); // each missed call is served by the fallback
+      expect(Date.now() - started).toBeLessThan(200);
+    }
+    expect(store.unavailableReason()).toContain('no answer within 30 ms');
     const again = Date.now();
     await store.increment('c', 1000);
     expect(Date.now() - again).toBeLessThan(20); // marked unavailable: straight to the fallback
   });
 
-  it("policy 'fail' throws StoreUnavailableError instead of falling back; leases always fail fast", async () => {
+  it('a single slow answer does not switch the replica to local counting', async () => {
     const p = flakyPrimary();
     store = new ResilientStore(p.primary, new MemoryStore(), { deadlineMs: 30, probeIntervalMs: 1000 });
+    p.setMode('hang');
+    await store.increment('c', 1000);
+    p.setMode('up');
+    await store.increment('c', 1000);
+    expect(store.unavailableReason()).toBeUndefined();
+    expect(await p.primary.get('c')).toBe('1'); // the second call went to the primary
+  });
+
+  it('does not blame the primary for event-loop lag: an answer already received wins over the deadline', async () => {
+    // A real socket, so the answer is an I/O callback (poll phase), as a Redis reply is.
+    const server = createServer((socket) => socket.on('data', (d) => socket.write(d)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    try {
+      const p = flakyPrimary();
+      store = new ResilientStore(p.primary, new MemoryStore(), { deadlineMs: 20, failuresBeforeUnavailable: 1 });
+      const pending = store.run(() => new Promise<string>((resolve) => client.once('data', (d) => resolve(d.toString()))));
+      client.write('primary'); // echoed within a millisecond...
+      const busyUntil = Date.now() + 80; // ...while this process is busy past the deadline
+      while (Date.now() < busyUntil) {
+        /* busy */
+      }
+      expect(await pending).toBe('primary');
+      expect(store.unavailableReason()).toBeUndefined();
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  it("policy 'fail' throws StoreUnavailableError instead of falling back; leases always fail fast", async () => {
+    const p = flakyPrimary();
+    store = new ResilientStore(p.primary, new MemoryStore(), { deadlineMs: 30, probeIntervalMs: 1000, failuresBeforeUnavailable: 1 });
     p.setMode('error');
     await expect(store.run((s) => s.hitWindow('w', 5, 1000), 'fail')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.acquireLease('lease', 'me', 1000)).rejects.toBeInstanceOf(StoreUnavailableError);

@@ -1,7 +1,8 @@
 /**
  * A SharedStore that keeps serving while Redis is unreachable. Every call to Redis runs under a
- * deadline; the first failure marks Redis unavailable and later calls go straight to an
- * in-process fallback (no request waits on Redis retries). A background probe pings Redis and
+ * deadline; a failed call falls back, a few failures in a row (or a disconnected client) mark
+ * Redis unavailable and later calls go straight to an in-process fallback (no request waits on
+ * Redis retries). A background probe pings Redis and
  * switches back by itself when it answers, so shared state resumes without a restart.
  *
  * Counters and windows fall back (approximate, per replica). Leases never do: two replicas both
@@ -22,6 +23,12 @@ export interface ResilientStoreOptions {
   deadlineMs: number;
   /** How often to ping the primary while it is marked unavailable (ms). */
   probeIntervalMs?: number;
+  /**
+   * Consecutive failed calls (errors or missed deadlines) before the primary is marked
+   * unavailable; until then each failed call alone falls back. A disconnected client counts as
+   * unavailable at once. Default 3.
+   */
+  failuresBeforeUnavailable?: number;
   /** False while the client knows it is disconnected (e.g. ioredis status !== 'ready'). */
   isConnected?: () => boolean;
   /** Called when the primary becomes unavailable (with the reason) or available again. */
@@ -31,10 +38,16 @@ export interface ResilientStoreOptions {
 /** What to do when Redis cannot answer: use the local fallback, or fail fast. */
 export type UnavailablePolicy = 'fallback' | 'fail';
 
+/**
+ * Rejects when `work` has not settled `ms` after the call. The rejection waits one more turn of
+ * the event loop (setImmediate, after the I/O poll phase): when the loop was busy, the timer and
+ * the already-received answer become due together, and timers run before I/O callbacks, so
+ * without this a busy process would blame Redis for its own lag.
+ */
 export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => setImmediate(() => reject(new Error(`no answer within ${ms} ms`))), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
@@ -42,6 +55,7 @@ export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 export class ResilientStore implements SharedStore {
   readonly kind: 'redis' | 'memory';
   private failure: string | undefined;
+  private consecutiveFailures = 0;
   private probeTimer: NodeJS.Timeout | undefined;
   private probing = false;
 
@@ -70,9 +84,14 @@ export class ResilientStore implements SharedStore {
     if (!this.primary) return op(this.fallback);
     if (this.available) {
       try {
-        return await withDeadline(op(this.primary), this.opts.deadlineMs);
+        const result = await withDeadline(op(this.primary), this.opts.deadlineMs);
+        this.consecutiveFailures = 0;
+        return result;
       } catch (err) {
-        this.markUnavailable(err instanceof Error ? err.message : String(err));
+        const reason = err instanceof Error ? err.message : String(err);
+        if (++this.consecutiveFailures >= (this.opts.failuresBeforeUnavailable ?? 3)) this.markUnavailable(reason);
+        if (policy === 'fail') throw new StoreUnavailableError(reason);
+        return op(this.fallback);
       }
     }
     if (policy === 'fail') throw new StoreUnavailableError(this.unavailableReason() ?? 'unknown');
@@ -154,6 +173,7 @@ export class ResilientStore implements SharedStore {
     try {
       await withDeadline(this.primary.ping(), this.opts.deadlineMs);
       this.failure = undefined;
+      this.consecutiveFailures = 0;
       this.close();
       this.opts.onStateChange?.(true);
     } catch {

@@ -25,7 +25,9 @@ async function createLimiterStore(factory: RedisFactory, config: AppConfig, degr
   const client = factory.create({ name: 'limiter', commandTimeoutMs: timeoutMs, autoPipelining: true });
   await RedisFactory.waitReady(client, 3_000);
   const failMode = config.get('RATE_LIMIT_FAIL_MODE');
-  const store = new ResilientStore(new RedisStore(client), new MemoryStore(), {
+  const redisStore = new RedisStore(client);
+  await redisStore.loadScripts();
+  const store = new ResilientStore(redisStore, new MemoryStore(), {
     deadlineMs: timeoutMs,
     isConnected: () => client.status === 'ready',
     onStateChange: (available, reason) =>
