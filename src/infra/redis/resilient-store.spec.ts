@@ -1,4 +1,5 @@
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { MemoryStore } from './memory-store';
 import { ResilientStore, StoreUnavailableError } from './resilient-store';
 import type { SharedStore } from './shared-store';
@@ -98,10 +99,14 @@ describe('ResilientStore', () => {
   });
 
   it('does not blame the primary for event-loop lag: an answer already received wins over the deadline', async () => {
-    // A real socket, so the answer is an I/O callback (poll phase), as a Redis reply is.
-    const server = createServer((socket) => socket.on('data', (d) => socket.write(d)));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    // An echo server in ANOTHER process, so the answer arrives (as a Redis reply does) while this
+    // process is busy, and is read in the I/O phase, after the expired deadline timer.
+    const echo = spawn(process.execPath, [
+      '-e',
+      "const s=require('net').createServer(c=>c.on('data',d=>c.write(d)));s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ]);
+    const port = await new Promise<number>((resolve) => echo.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const client = connect(port, '127.0.0.1');
     await new Promise((resolve) => client.once('connect', resolve));
     try {
       const p = flakyPrimary();
@@ -116,7 +121,7 @@ describe('ResilientStore', () => {
       expect(store.unavailableReason()).toBeUndefined();
     } finally {
       client.destroy();
-      server.close();
+      echo.kill();
     }
   });
 
