@@ -86,9 +86,10 @@ describe('route budgets across replicas', () => {
     expect(bad.body.errors[0].field).toBe('budget');
   });
 
-  it('counts anonymous callers by IP and still answers 401 after counting', async () => {
-    const res = await api(a.baseUrl, 'GET', ROUTE);
-    expect(res.status).toBe(401);
+  it('counts anonymous callers by client IP (before authentication): 20 get 401, the 21st 429', async () => {
+    const statuses: number[] = [];
+    for (const i of range(21)) statuses.push((await api(i % 2 ? a.baseUrl : b.baseUrl, 'GET', ROUTE)).status);
+    expect(statuses).toEqual([...range(20).map(() => 401), 429]);
   });
 
   it('puts the security headers on a 200, a 404, a 413 and a probe; relaxes CSP only for /api/docs', async () => {
