@@ -113,6 +113,15 @@ describe('route budgets across replicas', () => {
     expect(api404Csp).not.toContain('unsafe-inline');
   });
 
+  it('documents the security endpoints in the OpenAPI document', async () => {
+    const doc = (await api(a.baseUrl, 'GET', '/api/docs-json')).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([ROUTE, '/api/v1/admin/security', '/api/v1/admin/security/blocked-ips/{ip}', '/api/v1/admin/security/flags/{userId}']),
+    );
+    expect(doc.components.schemas.RateLimitStatusDto).toBeDefined();
+    expect(doc.components.schemas.SecurityOverviewDto).toBeDefined();
+  });
+
   it('sends CORS headers only to CORS_ORIGINS, with credentials and the rate-limit headers exposed', async () => {
     const other = await createUser(dbUrl);
     const allowed = await api(a.baseUrl, 'GET', ROUTE, { token: other.token, headers: { origin: ORIGIN } });
@@ -136,6 +145,24 @@ describe('route budgets across replicas', () => {
       headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'GET' },
     });
     expect(foreignPreflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('single-instance mode (no REDIS_URL)', () => {
+  it('limits budgets and blocks IPs from in-process stores', async () => {
+    const dbUrl = await createDatabase();
+    const app = await startApp({ databaseUrl: dbUrl, env: { RATE_LIMIT_STATUS: '3/60', IP_BLOCK_THRESHOLD: '10/60' } });
+    try {
+      const user = await createUser(dbUrl);
+      const results = await Promise.all(range(5).map(() => api(app.baseUrl, 'GET', ROUTE, { token: user.token })));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429]);
+      const more = await Promise.all(range(6).map(() => api(app.baseUrl, 'GET', ROUTE, { token: user.token })));
+      expect(more.filter((r) => r.status === 403)).toHaveLength(1); // the 11th request from 127.0.0.1
+      expect((await api(app.baseUrl, 'GET', ROUTE, { token: user.token })).body.code).toBe('IP_BLOCKED');
+      expect((await api(app.baseUrl, 'GET', '/health/check')).body.degradedFeatures).toEqual([]);
+    } finally {
+      await app.stop();
+    }
   });
 });
 

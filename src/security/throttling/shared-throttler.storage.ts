@@ -51,7 +51,7 @@ export class SharedThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<SharedThrottlerRecord> {
     if (throttlerName === IP_THROTTLER) {
-      const blockValue = new Date().toISOString();
+      const blockValue = String(Date.now()); // when the block started (ms); the listing reads the TTL
       const res = await this.store.run((s) => s.hitBlockingWindow(windowKey(key), blockKey(key), limit, ttl, blockDuration, blockValue));
       return {
         totalHits: res.blocked ? limit + 1 : res.count,
