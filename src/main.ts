@@ -18,6 +18,8 @@ import { DomainError, type FieldProblem } from './infra/http/domain-error';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
+import { registerSecurityHeaderExtras, SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
+import { corsOptions } from './security/http/cors';
 import { AppModule } from './app.module';
 import { shutdownTracing, tracingEnabled } from './tracing';
 
@@ -35,8 +37,12 @@ export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
+    // Explicit although class-validator's default: a body that is not an object of the DTO fails.
+    forbidUnknownValues: true,
     transform: true,
     stopAtFirstError: false,
+    // Never keep the submitted values (passwords, tokens) on validation errors.
+    validationError: { target: false, value: false },
     exceptionFactory: (errors) =>
       new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', flattenValidationErrors(errors)),
   });
@@ -80,7 +86,12 @@ async function bootstrap(): Promise<void> {
 
   const metrics = app.get(MetricsService);
   const shutdown = app.get(ShutdownService);
-  registerHttpHooks(app.getHttpAdapter().getInstance(), { logger, metrics, shutdown, tracing: tracingEnabled });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Security headers first, so every answer carries them (including the 503s of the hooks below).
+  app.useSecurityHeaders(SECURITY_HEADERS_OPTIONS);
+  registerSecurityHeaderExtras(fastify);
+  app.enableCors(corsOptions(config.CORS_ORIGINS));
+  registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
   app.useGlobalFilters(new ProblemFilter(logger, metrics));
   app.useGlobalPipes(validationPipe());
 

@@ -34,6 +34,23 @@ const list = z
       .filter((s) => s.length > 0),
   );
 
+/**
+ * Browser origins allowed by CORS, e.g. "https://app.example.com". Credentials (the
+ * Authorization header) are allowed, so a wildcard is refused rather than reflected.
+ */
+const origins = list.transform((entries, ctx) =>
+  entries.map((entry) => {
+    try {
+      const url = new URL(entry);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin !== 'null' && !entry.includes('*')) return url.origin;
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin such as https://app.example.com (no wildcards, no paths)` });
+    return entry;
+  }),
+);
+
 /** "limit/seconds", e.g. "20/60". */
 export interface RateBudget {
   limit: number;
@@ -106,7 +123,7 @@ export const configSchema = z
     JWT_REFRESH_TTL: int(2_592_000, 60),
     JWT_ISSUER: z.string().min(1).default('bulwark'),
     JWT_AUDIENCE: z.string().min(1).default('bulwark-api'),
-    CORS_ORIGINS: list,
+    CORS_ORIGINS: origins,
     TRUST_PROXY: list,
     SMTP_URL: url(['smtp:', 'smtps:']),
     MAIL_FROM: z.string().default('Bulwark <no-reply@bulwark.local>'),
@@ -122,12 +139,14 @@ export const configSchema = z
     TLS_KEY_FILE: optionalString,
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_REDIS_TIMEOUT_MS: int(100, 1, 10_000),
+    REDIS_STORE_TIMEOUT_MS: int(500, 1, 10_000),
     RATE_LIMIT_DEPOSITS: budget('50/3600'),
     RATE_LIMIT_WITHDRAWALS: budget('30/3600'),
     RATE_LIMIT_TRANSFERS: budget('20/3600'),
     RATE_LIMIT_LEAGUES: budget('5/300'),
     RATE_LIMIT_BIDS: budget('20/60'),
     RATE_LIMIT_SIGNIN: budget('10/60'),
+    RATE_LIMIT_STATUS: budget('60/60'),
     IP_BLOCK_THRESHOLD: budget('100/60'),
     IP_BLOCK_DURATION_S: int(900, 1),
     ABUSE_THRESHOLD: budget('50/300'),
