@@ -22,7 +22,7 @@ export class Ledger1764000002000 implements MigrationInterface {
         CONSTRAINT accounts_customer_has_owner CHECK (kind <> 'CUSTOMER' OR owner_id IS NOT NULL),
         CONSTRAINT accounts_settlement_has_no_owner CHECK (kind <> 'SETTLEMENT' OR owner_id IS NULL)
       )`);
-    await q.query(`CREATE INDEX accounts_owner_idx ON accounts (owner_id, currency, account_number)`);
+    await q.query(`CREATE INDEX accounts_owner_idx ON accounts (owner_id, account_number)`);
     await q.query(`CREATE UNIQUE INDEX accounts_one_settlement_per_currency ON accounts (currency) WHERE kind = 'SETTLEMENT'`);
 
     await q.query(`

@@ -1,0 +1,515 @@
+/**
+ * The transactions contract (DESIGN.md §4) through the public API of a real app instance:
+ * accounts, deposits, withdrawals, transfers, limits, logs, and every error code it promises.
+ * BASIC users here have small limits (100.00 per transfer, 250.00 a day) so limits can be hit.
+ */
+import { api, createDatabase, createUser, sql, startApp, type AppProcess, type TestUser } from '../harness';
+import { bookViolations, deposit, fundedAccount, openAccount, transfer, withdraw } from './ledger-fixtures';
+
+const ACCOUNT_NUMBER = /^BW\d{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+describe('transactions contract', () => {
+  let app: AppProcess;
+  let db: string;
+  let url: string;
+
+  beforeAll(async () => {
+    db = await createDatabase();
+    app = await startApp({
+      databaseUrl: db,
+      env: { ENABLE_RATE_LIMITING: 'false', TRANSFER_LIMITS_BASIC: '100.00/250.00' },
+    });
+    url = app.baseUrl;
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+  afterEach(async () => {
+    expect(await bookViolations(db)).toEqual([]);
+  });
+
+  describe('accounts', () => {
+    it('opens a GBP account by default with a zero balance, and an EUR one on request', async () => {
+      const user = await createUser(db);
+      const res = await api(url, 'POST', '/api/v1/accounts', { token: user.token, body: {} });
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ accountNumber: expect.stringMatching(ACCOUNT_NUMBER), ownerId: user.id, currency: 'GBP', balance: '0.00' });
+      const eur = await api(url, 'POST', '/api/v1/accounts', { token: user.token, body: { currency: 'EUR', ownerId: user.id } });
+      expect(eur.status).toBe(201);
+      expect(eur.body.currency).toBe('EUR');
+    });
+
+    it('refuses a currency outside LEDGER_CURRENCIES or malformed with 400', async () => {
+      const user = await createUser(db);
+      for (const currency of ['JPY', 'gbp', 'POUNDS', 12]) {
+        const res = await api(url, 'POST', '/api/v1/accounts', { token: user.token, body: { currency } });
+        expect({ currency, status: res.status, code: res.body.code }).toEqual({ currency, status: 400, code: 'VALIDATION_FAILED' });
+      }
+    });
+
+    it('lets staff open an account for a customer, but not a customer for someone else', async () => {
+      const customer = await createUser(db);
+      const other = await createUser(db);
+      const teller = await createUser(db, { roles: ['TELLER'] });
+      const byTeller = await api(url, 'POST', '/api/v1/accounts', { token: teller.token, body: { ownerId: customer.id } });
+      expect(byTeller.status).toBe(201);
+      expect(byTeller.body.ownerId).toBe(customer.id);
+      const byCustomer = await api(url, 'POST', '/api/v1/accounts', { token: other.token, body: { ownerId: customer.id } });
+      expect(byCustomer.status).toBe(403);
+      expect(byCustomer.body.code).toBe('FORBIDDEN');
+      const ghost = await api(url, 'POST', '/api/v1/accounts', { token: teller.token, body: { ownerId: '00000000-0000-4000-8000-000000000000' } });
+      expect(ghost.status).toBe(404);
+    });
+
+    it('shows a customer their own account and answers 404 for anyone else’s', async () => {
+      const alice = await createUser(db);
+      const bob = await createUser(db);
+      const admin = await createUser(db, { roles: ['ADMIN'] });
+      const acc = await openAccount(url, alice);
+      const own = await api(url, 'GET', `/api/v1/accounts/${acc}`, { token: alice.token });
+      expect(own.status).toBe(200);
+      expect(own.body).toEqual({ accountNumber: acc, ownerId: alice.id, currency: 'GBP', balance: '0.00', createdAt: expect.stringMatching(ISO) });
+      const foreign = await api(url, 'GET', `/api/v1/accounts/${acc}`, { token: bob.token });
+      const missing = await api(url, 'GET', `/api/v1/accounts/BW000000000000`, { token: bob.token });
+      expect([foreign.status, foreign.body.code]).toEqual([404, 'NOT_FOUND']);
+      expect(foreign.body.detail.replace(acc, 'X')).toBe(missing.body.detail.replace('BW000000000000', 'X'));
+      expect((await api(url, 'GET', `/api/v1/accounts/${acc}`, { token: admin.token })).status).toBe(200);
+      expect((await api(url, 'GET', `/api/v1/accounts/SETTLEMENT-GBP`, { token: admin.token })).status).toBe(404);
+    });
+
+    it('lists one’s own accounts in pages; staff may list another owner’s, customers may not', async () => {
+      const alice = await createUser(db);
+      const bob = await createUser(db);
+      const teller = await createUser(db, { roles: ['TELLER'] });
+      const mine = [];
+      for (let i = 0; i < 5; i++) mine.push(await openAccount(url, alice));
+      await openAccount(url, bob);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { status: number; body: any } = await api(url, 'GET', `/api/v1/accounts?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: alice.token });
+        expect(res.status).toBe(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(2);
+        seen.push(...res.body.items.map((a: { accountNumber: string }) => a.accountNumber));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual([...mine].sort());
+      const byTeller = await api(url, 'GET', `/api/v1/accounts?ownerId=${alice.id}&limit=100`, { token: teller.token });
+      expect(byTeller.body.items.map((a: { accountNumber: string }) => a.accountNumber).sort()).toEqual([...mine].sort());
+      const byBob = await api(url, 'GET', `/api/v1/accounts?ownerId=${alice.id}`, { token: bob.token });
+      expect(byBob.status).toBe(403);
+    });
+  });
+
+  describe('movements', () => {
+    it('deposits, withdraws and transfers with exact decimal amounts', async () => {
+      const alice = await fundedAccount(url, db, '0', { level: 'BASIC' });
+      const bob = await fundedAccount(url, db, '0');
+      const dep = await deposit(url, alice.user, alice.accountNumber, '100.10');
+      expect(dep.status).toBe(201);
+      expect(dep.body).toEqual({
+        transactionId: expect.stringMatching(UUID),
+        type: 'DEPOSIT',
+        amount: '100.10',
+        accountNumber: alice.accountNumber,
+        balanceAfter: '100.10',
+        createdAt: expect.stringMatching(ISO),
+      });
+      const wd = await withdraw(url, alice.user, alice.accountNumber, '0.1');
+      expect(wd.status).toBe(201);
+      expect(wd.body).toMatchObject({ type: 'WITHDRAWAL', amount: '0.10', balanceAfter: '100.00' });
+      const tr = await transfer(url, alice.user, alice.accountNumber, bob.accountNumber, '33.33');
+      expect(tr.status).toBe(201);
+      expect(tr.body).toEqual({
+        transactionId: expect.stringMatching(UUID),
+        type: 'TRANSFER',
+        amount: '33.33',
+        fromAccountNumber: alice.accountNumber,
+        toAccountNumber: bob.accountNumber,
+        balanceAfter: '66.67',
+        createdAt: expect.stringMatching(ISO),
+      });
+      const bobs = await api(url, 'GET', `/api/v1/accounts/${bob.accountNumber}`, { token: bob.user.token });
+      expect(bobs.body.balance).toBe('33.33');
+    });
+
+    it('lets a teller move money on any customer account and records who did it', async () => {
+      const alice = await fundedAccount(url, db, '50.00');
+      const teller = await createUser(db, { roles: ['TELLER'] });
+      const res = await withdraw(url, teller, alice.accountNumber, '20.00');
+      expect(res.status).toBe(201);
+      const [entry] = await sql<{ created_by: string }>(db, `SELECT created_by FROM journal_entries WHERE id = $1`, [res.body.transactionId]);
+      expect(entry.created_by).toBe(teller.id);
+    });
+
+    it('writes an audit entry for every movement', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const bob = await fundedAccount(url, db, '0');
+      const w = await withdraw(url, alice.user, alice.accountNumber, '1.00');
+      const t = await transfer(url, alice.user, alice.accountNumber, bob.accountNumber, '2.00');
+      const rows = await sql<{ action: string; tx: string }>(
+        db,
+        `SELECT action, details->>'transactionId' AS tx FROM audit_log WHERE user_id = $1 AND action LIKE 'MONEY_%' ORDER BY id`,
+        [alice.user.id],
+      );
+      expect(rows.map((r) => r.action)).toEqual(['MONEY_DEPOSIT', 'MONEY_WITHDRAWAL', 'MONEY_TRANSFER']);
+      expect(rows.slice(1).map((r) => r.tx)).toEqual([w.body.transactionId, t.body.transactionId]);
+    });
+  });
+
+  describe('bad amounts are 400 VALIDATION_FAILED and move nothing', () => {
+    const badAmounts: Array<[string, unknown]> = [
+      ['a JSON number', 12.5],
+      ['an integer JSON number', 10],
+      ['exponent notation', '1e3'],
+      ['negative', '-1'],
+      ['zero', '0'],
+      ['zero with decimals', '0.00'],
+      ['three decimals', '0.001'],
+      ['a leading space', ' 1'],
+      ['a trailing dot', '1.'],
+      ['a leading dot', '.5'],
+      ['NaN', 'NaN'],
+      ['Infinity', 'Infinity'],
+      ['over the maximum', '1000000000.01'],
+      ['far too long', '1'.repeat(300)],
+      ['empty', ''],
+      ['null', null],
+      ['an object', { value: '1.00' }],
+      ['a comma', '1,00'],
+      ['hex', '0x10'],
+    ];
+    let alice: { user: TestUser; accountNumber: string };
+    let bob: { user: TestUser; accountNumber: string };
+    beforeAll(async () => {
+      alice = await fundedAccount(url, db, '100.00');
+      bob = await fundedAccount(url, db, '0');
+    });
+
+    it.each(badAmounts)('%s', async (_label, amount) => {
+      const requests = [
+        api(url, 'POST', '/api/v1/deposits', { token: alice.user.token, body: { accountNumber: alice.accountNumber, amount, description: 'x' } }),
+        api(url, 'POST', '/api/v1/withdrawals', { token: alice.user.token, body: { accountNumber: alice.accountNumber, amount, description: 'x' } }),
+        api(url, 'POST', '/api/v1/transfers', {
+          token: alice.user.token,
+          body: { fromAccountNumber: alice.accountNumber, toAccountNumber: bob.accountNumber, amount, description: 'x' },
+        }),
+      ];
+      for (const res of await Promise.all(requests)) {
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+        expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'amount' })]));
+      }
+      const acc = await api(url, 'GET', `/api/v1/accounts/${alice.accountNumber}`, { token: alice.user.token });
+      expect(acc.body.balance).toBe('100.00');
+    });
+
+    it('also refuses a missing field, an unknown field and a malformed Idempotency-Key', async () => {
+      const cases: Array<[string, Record<string, unknown>, Record<string, string>]> = [
+        ['no amount', { accountNumber: alice.accountNumber, description: 'x' }, {}],
+        ['no description', { accountNumber: alice.accountNumber, amount: '1.00' }, {}],
+        ['no account', { amount: '1.00', description: 'x' }, {}],
+        ['an unknown field', { accountNumber: alice.accountNumber, amount: '1.00', description: 'x', currency: 'GBP' }, {}],
+        ['a control character in the description', { accountNumber: alice.accountNumber, amount: '1.00', description: 'a\u0000b' }, {}],
+        ['an over-long description', { accountNumber: alice.accountNumber, amount: '1.00', description: 'd'.repeat(141) }, {}],
+        ['a key with a space', { accountNumber: alice.accountNumber, amount: '1.00', description: 'x' }, { 'Idempotency-Key': 'a b' }],
+        ['a 256-character key', { accountNumber: alice.accountNumber, amount: '1.00', description: 'x' }, { 'Idempotency-Key': 'k'.repeat(256) }],
+      ];
+      for (const [label, body, headers] of cases) {
+        const res = await api(url, 'POST', '/api/v1/deposits', { token: alice.user.token, body, headers });
+        expect({ label, status: res.status, code: res.body.code }).toEqual({ label, status: 400, code: 'VALIDATION_FAILED' });
+      }
+    });
+  });
+
+  describe('error codes of the contract', () => {
+    it('UNAUTHENTICATED without or with a bad token, on every transactions route', async () => {
+      const routes: Array<[string, string]> = [
+        ['POST', '/api/v1/accounts'],
+        ['GET', '/api/v1/accounts'],
+        ['GET', '/api/v1/accounts/BW000000000001'],
+        ['POST', '/api/v1/deposits'],
+        ['POST', '/api/v1/withdrawals'],
+        ['POST', '/api/v1/transfers'],
+        ['GET', '/api/v1/transfer-limits/BASIC'],
+        ['GET', '/api/v1/transaction-logs/BW000000000001'],
+      ];
+      for (const [method, path] of routes) {
+        for (const token of [undefined, 'not.a.jwt']) {
+          const res = await api(url, method, path, { token, body: method === 'POST' ? {} : undefined });
+          expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 401, code: 'UNAUTHENTICATED' });
+        }
+      }
+    });
+
+    it('EMAIL_NOT_VERIFIED for an unverified user, on every transactions route', async () => {
+      const unverified = await createUser(db, { verified: false });
+      const alice = await fundedAccount(url, db, '10.00');
+      const routes: Array<[string, string, unknown]> = [
+        ['POST', '/api/v1/accounts', {}],
+        ['GET', '/api/v1/accounts', undefined],
+        ['GET', `/api/v1/accounts/${alice.accountNumber}`, undefined],
+        ['POST', '/api/v1/deposits', { accountNumber: alice.accountNumber, amount: '1.00', description: 'x' }],
+        ['POST', '/api/v1/withdrawals', { accountNumber: alice.accountNumber, amount: '1.00', description: 'x' }],
+        ['POST', '/api/v1/transfers', { fromAccountNumber: alice.accountNumber, toAccountNumber: alice.accountNumber, amount: '1.00', description: 'x' }],
+        ['GET', '/api/v1/transfer-limits/BASIC', undefined],
+        ['GET', `/api/v1/transaction-logs/${alice.accountNumber}`, undefined],
+      ];
+      for (const [method, path, body] of routes) {
+        const res = await api(url, method, path, { token: unverified.token, body });
+        expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 403, code: 'EMAIL_NOT_VERIFIED' });
+      }
+    });
+
+    it('NOT_FOUND for someone else’s account on every route that names one, and nothing moves', async () => {
+      const alice = await fundedAccount(url, db, '50.00');
+      const mallory = await fundedAccount(url, db, '50.00');
+      const attempts: Array<[string, string, unknown]> = [
+        ['GET', `/api/v1/accounts/${alice.accountNumber}`, undefined],
+        ['GET', `/api/v1/transaction-logs/${alice.accountNumber}`, undefined],
+        ['POST', '/api/v1/deposits', { accountNumber: alice.accountNumber, amount: '1.00', description: 'x' }],
+        ['POST', '/api/v1/withdrawals', { accountNumber: alice.accountNumber, amount: '1.00', description: 'x' }],
+        ['POST', '/api/v1/transfers', { fromAccountNumber: alice.accountNumber, toAccountNumber: mallory.accountNumber, amount: '1.00', description: 'x' }],
+        ['POST', '/api/v1/transfers', { fromAccountNumber: mallory.accountNumber, toAccountNumber: 'BW000000000000', amount: '1.00', description: 'x' }],
+        ['POST', '/api/v1/transfers', { fromAccountNumber: mallory.accountNumber, toAccountNumber: 'SETTLEMENT-GBP', amount: '1.00', description: 'x' }],
+      ];
+      for (const [method, path, body] of attempts) {
+        const res = await api(url, method, path, { token: mallory.user.token, body });
+        expect({ path, body, status: res.status, code: res.body.code }).toEqual({ path, body, status: 404, code: 'NOT_FOUND' });
+      }
+      const [a, m] = await Promise.all(
+        [alice, mallory].map((f) => api(url, 'GET', `/api/v1/accounts/${f.accountNumber}`, { token: f.user.token })),
+      );
+      expect([a.body.balance, m.body.balance]).toEqual(['50.00', '50.00']);
+    });
+
+    it('INSUFFICIENT_FUNDS (409) for a withdrawal or transfer over the balance', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const bob = await fundedAccount(url, db, '0');
+      const w = await withdraw(url, alice.user, alice.accountNumber, '10.01');
+      const t = await transfer(url, alice.user, alice.accountNumber, bob.accountNumber, '10.01');
+      for (const res of [w, t]) expect([res.status, res.body.code]).toEqual([409, 'INSUFFICIENT_FUNDS']);
+      expect((await withdraw(url, alice.user, alice.accountNumber, '10.00')).body.balanceAfter).toBe('0.00');
+    });
+
+    it('SAME_ACCOUNT (422) for a transfer to the sending account', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const res = await transfer(url, alice.user, alice.accountNumber, alice.accountNumber, '1.00');
+      expect([res.status, res.body.code]).toEqual([422, 'SAME_ACCOUNT']);
+    });
+
+    it('CONFLICT (409) for a transfer between different currencies', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const euro = await fundedAccount(url, db, '0', { currency: 'EUR' });
+      const res = await transfer(url, alice.user, alice.accountNumber, euro.accountNumber, '1.00');
+      expect([res.status, res.body.code]).toEqual([409, 'CONFLICT']);
+    });
+
+    it('TRANSFER_LIMIT_EXCEEDED (422) over the per-transaction limit of the owner’s level', async () => {
+      const basic = await fundedAccount(url, db, '500.00', { level: 'BASIC' });
+      const bob = await fundedAccount(url, db, '0');
+      const over = await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '100.01');
+      expect([over.status, over.body.code]).toEqual([422, 'TRANSFER_LIMIT_EXCEEDED']);
+      expect((await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '100.00')).status).toBe(201);
+      // A teller sending on the customer's behalf is held to the owner's limits too.
+      const teller = await createUser(db, { roles: ['TELLER'], level: 'BUSINESS' });
+      const byTeller = await transfer(url, teller, basic.accountNumber, bob.accountNumber, '100.01');
+      expect([byTeller.status, byTeller.body.code]).toEqual([422, 'TRANSFER_LIMIT_EXCEEDED']);
+    });
+
+    it('TRANSFER_LIMIT_EXCEEDED (422) over the rolling daily limit, across all the owner’s accounts', async () => {
+      const basic = await fundedAccount(url, db, '500.00', { level: 'BASIC' });
+      const second = await openAccount(url, basic.user);
+      await deposit(url, basic.user, second, '100.00');
+      const bob = await fundedAccount(url, db, '0');
+      expect((await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '100.00')).status).toBe(201);
+      expect((await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '100.00')).status).toBe(201);
+      const fromSecond = await transfer(url, basic.user, second, bob.accountNumber, '50.01');
+      expect([fromSecond.status, fromSecond.body.code]).toEqual([422, 'TRANSFER_LIMIT_EXCEEDED']);
+      expect((await transfer(url, basic.user, second, bob.accountNumber, '50.00')).status).toBe(201);
+      const more = await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '0.01');
+      expect([more.status, more.body.code]).toEqual([422, 'TRANSFER_LIMIT_EXCEEDED']);
+      // Withdrawals are not transfers: they do not count and are not limited.
+      expect((await withdraw(url, basic.user, basic.accountNumber, '150.00')).status).toBe(201);
+    });
+
+    it('reads the owner’s level from the database, not from the token', async () => {
+      const basic = await fundedAccount(url, db, '500.00', { level: 'BASIC' });
+      const bob = await fundedAccount(url, db, '0');
+      await sql(db, `UPDATE users SET privilege_level = 'BUSINESS' WHERE id = $1`, [basic.user.id]);
+      expect((await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '300.00')).status).toBe(201);
+    });
+
+    it('IDEMPOTENCY_KEY_REUSED (422) for the same key with another body or on another operation', async () => {
+      const alice = await fundedAccount(url, db, '100.00');
+      const bob = await fundedAccount(url, db, '0');
+      const key = { 'Idempotency-Key': `reuse-${Date.now()}` };
+      expect((await transfer(url, alice.user, alice.accountNumber, bob.accountNumber, '5.00', key)).status).toBe(201);
+      const otherAmount = await transfer(url, alice.user, alice.accountNumber, bob.accountNumber, '6.00', key);
+      const otherOperation = await withdraw(url, alice.user, alice.accountNumber, '5.00', key);
+      for (const res of [otherAmount, otherOperation]) expect([res.status, res.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+      // Keys are per user: Bob may use the same key for his own request.
+      const bobs = await deposit(url, bob.user, bob.accountNumber, '1.00', key);
+      expect(bobs.status).toBe(201);
+      expect(bobs.headers.get('idempotent-replayed')).toBeNull();
+      expect(await sql(db, `SELECT 1 FROM journal_entries WHERE idempotency_key = $1`, [key['Idempotency-Key']])).toHaveLength(2);
+    });
+
+    it('IDEMPOTENCY_IN_PROGRESS (409) for a retry while the first request is still running, then a replay', async () => {
+      const alice = await fundedAccount(url, db, '100.00');
+      const key = { 'Idempotency-Key': `slow-${Date.now()}` };
+      // Hold Alice's account row so the first withdrawal stalls after claiming its key.
+      const { Client } = await import('pg');
+      const blocker = new Client({ connectionString: db });
+      await blocker.connect();
+      let first: Promise<{ status: number; body: any; headers: Headers }>;
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM accounts WHERE account_number = $1 FOR UPDATE', [alice.accountNumber]);
+        first = withdraw(url, alice.user, alice.accountNumber, '30.00', key);
+        await waitFor(async () => (await sql(db, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length > 0);
+        const retry = await withdraw(url, alice.user, alice.accountNumber, '30.00', key);
+        expect([retry.status, retry.body.code]).toEqual([409, 'IDEMPOTENCY_IN_PROGRESS']);
+        expect(retry.headers.get('retry-after')).toBe('1');
+        // A different body under the running key is still "in progress": its outcome is unknown yet.
+        const different = await withdraw(url, alice.user, alice.accountNumber, '31.00', key);
+        expect(different.status).toBe(409);
+      } finally {
+        await blocker.query('COMMIT');
+        await blocker.end();
+      }
+      const done = await first;
+      expect(done.status).toBe(201);
+      expect(done.headers.get('idempotent-replayed')).toBeNull();
+      const replay = await withdraw(url, alice.user, alice.accountNumber, '30.00', key);
+      expect(replay.status).toBe(201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body).toEqual(done.body);
+      expect(JSON.stringify(replay.body)).toBe(JSON.stringify(done.body));
+      const acc = await api(url, 'GET', `/api/v1/accounts/${alice.accountNumber}`, { token: alice.user.token });
+      expect(acc.body.balance).toBe('70.00');
+    });
+
+    it('records a business refusal under its key and replays it, even after the balance would allow it', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const key = { 'Idempotency-Key': `refused-${Date.now()}` };
+      const first = await withdraw(url, alice.user, alice.accountNumber, '20.00', key);
+      expect([first.status, first.body.code]).toEqual([409, 'INSUFFICIENT_FUNDS']);
+      await deposit(url, alice.user, alice.accountNumber, '50.00');
+      const again = await withdraw(url, alice.user, alice.accountNumber, '20.00', key);
+      expect([again.status, again.body.code]).toEqual([409, 'INSUFFICIENT_FUNDS']);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body.requestId).not.toBe(first.body.requestId);
+      const fresh = await withdraw(url, alice.user, alice.accountNumber, '20.00', { 'Idempotency-Key': `${key['Idempotency-Key']}-2` });
+      expect(fresh.status).toBe(201);
+    });
+
+    it('ignores an expired key: the same key works again as a new request after 24 h', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const key = { 'Idempotency-Key': `expiring-${Date.now()}` };
+      expect((await deposit(url, alice.user, alice.accountNumber, '1.00', key)).status).toBe(201);
+      await sql(db, `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`, [key['Idempotency-Key']]);
+      const again = await deposit(url, alice.user, alice.accountNumber, '2.00', key);
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBeNull();
+      expect(again.body.balanceAfter).toBe('13.00');
+    });
+  });
+
+  describe('transfer limits', () => {
+    it('answers each level’s limits from config and 404 for an unknown level', async () => {
+      const user = await createUser(db);
+      const basic = await api(url, 'GET', '/api/v1/transfer-limits/BASIC', { token: user.token });
+      expect(basic.body).toEqual({ privilegeLevel: 'BASIC', perTransaction: '100.00', daily: '250.00' });
+      const premium = await api(url, 'GET', '/api/v1/transfer-limits/PREMIUM', { token: user.token });
+      expect(premium.body).toEqual({ privilegeLevel: 'PREMIUM', perTransaction: '10000.00', daily: '50000.00' });
+      for (const level of ['GOLD', 'basic', 'BASIC%20']) {
+        const res = await api(url, 'GET', `/api/v1/transfer-limits/${level}`, { token: user.token });
+        expect({ level, status: res.status, code: res.body.code }).toEqual({ level, status: 404, code: 'NOT_FOUND' });
+      }
+    });
+  });
+
+  describe('transaction logs', () => {
+    it('lists entries newest first with direction, counterparty and balance after, in pages', async () => {
+      const alice = await fundedAccount(url, db, '100.00');
+      const bob = await fundedAccount(url, db, '0');
+      await transfer(url, alice.user, alice.accountNumber, bob.accountNumber, '30.00');
+      await api(url, 'POST', '/api/v1/transfers', {
+        token: bob.user.token,
+        body: { fromAccountNumber: bob.accountNumber, toAccountNumber: alice.accountNumber, amount: '5.50', description: 'back' },
+      });
+      await withdraw(url, alice.user, alice.accountNumber, '0.50');
+      const page1 = await api(url, 'GET', `/api/v1/transaction-logs/${alice.accountNumber}?limit=2`, { token: alice.user.token });
+      expect(page1.status).toBe(200);
+      expect(page1.body.items).toEqual([
+        {
+          transactionId: expect.stringMatching(UUID),
+          type: 'WITHDRAWAL',
+          amount: '0.50',
+          direction: 'DEBIT',
+          balanceAfter: '75.00',
+          counterpartyAccountNumber: null,
+          description: 'test withdrawal',
+          createdAt: expect.stringMatching(ISO),
+        },
+        expect.objectContaining({ type: 'TRANSFER', amount: '5.50', direction: 'CREDIT', balanceAfter: '75.50', counterpartyAccountNumber: bob.accountNumber, description: 'back' }),
+      ]);
+      expect(page1.body.nextCursor).toEqual(expect.any(String));
+      const page2 = await api(url, 'GET', `/api/v1/transaction-logs/${alice.accountNumber}?limit=2&cursor=${page1.body.nextCursor}`, {
+        token: alice.user.token,
+      });
+      expect(page2.body.items.map((i: { type: string; direction: string; balanceAfter: string }) => [i.type, i.direction, i.balanceAfter])).toEqual([
+        ['TRANSFER', 'DEBIT', '70.00'],
+        ['DEPOSIT', 'CREDIT', '100.00'],
+      ]);
+      expect(page2.body.nextCursor).toBeNull();
+      const dflt = await api(url, 'GET', `/api/v1/transaction-logs/${alice.accountNumber}`, { token: alice.user.token });
+      expect(dflt.body.items).toHaveLength(4);
+    });
+
+    it('refuses a bad limit or cursor with 400', async () => {
+      const alice = await fundedAccount(url, db, '1.00');
+      for (const q of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'cursor=%2B%2B', `cursor=${Buffer.from('v1:0').toString('base64url')}`, 'cursor=MTIz', 'foo=bar']) {
+        const res = await api(url, 'GET', `/api/v1/transaction-logs/${alice.accountNumber}?${q}`, { token: alice.user.token });
+        expect({ q, status: res.status, code: res.body.code }).toEqual({ q, status: 400, code: 'VALIDATION_FAILED' });
+      }
+    });
+  });
+
+  describe('observability and docs', () => {
+    it('counts movements in transactions_total{type,status} and amounts in transaction_amount{type}', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      await withdraw(url, alice.user, alice.accountNumber, '99.00');
+      const text = (await api<string>(url, 'GET', '/metrics')).body;
+      expect(text).toMatch(/transactions_total\{type="deposit",status="success"\} [1-9]\d*/);
+      expect(text).toMatch(/transactions_total\{type="withdrawal",status="failed"\} [1-9]\d*/);
+      expect(text).toMatch(/transaction_amount_bucket\{le="10",type="deposit"\} [1-9]\d*/);
+    });
+
+    it('documents every transactions route in the OpenAPI document', async () => {
+      const doc = (await api(url, 'GET', '/api/docs-json')).body;
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/accounts',
+          '/api/v1/accounts/{accountNumber}',
+          '/api/v1/deposits',
+          '/api/v1/withdrawals',
+          '/api/v1/transfers',
+          '/api/v1/transfer-limits/{privilegeLevel}',
+          '/api/v1/transaction-logs/{accountNumber}',
+        ]),
+      );
+      expect(doc.components.schemas.TransferDto.properties.amount.type).toBe('string');
+    });
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
