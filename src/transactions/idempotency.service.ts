@@ -21,6 +21,7 @@ import { runInTransaction } from '../infra/database/transaction';
 import { DomainError, ERROR_CODES, type ErrorCode } from '../infra/http/domain-error';
 import { LOGGER } from '../infra/logging/logging.module';
 import { IdempotencyRepository } from './idempotency.repository';
+import { isLedgerBusy, ledgerBusy } from './ledger-busy';
 
 const RECORDED_REFUSALS = new Set<ErrorCode>(['NOT_FOUND', 'INSUFFICIENT_FUNDS', 'CONFLICT', 'TRANSFER_LIMIT_EXCEEDED']);
 const REPLAYED = { 'Idempotent-Replayed': 'true' };
@@ -55,6 +56,15 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async execute<T extends object>(req: IdempotentRequest<T>, work: (tx: EntityManager) => Promise<T>): Promise<Outcome<T>> {
+    try {
+      return await this.attempt(req, work);
+    } catch (err) {
+      if (isLedgerBusy(err)) throw ledgerBusy();
+      throw err;
+    }
+  }
+
+  private async attempt<T extends object>(req: IdempotentRequest<T>, work: (tx: EntityManager) => Promise<T>): Promise<Outcome<T>> {
     const { key, userId } = req;
     if (key === undefined) return { body: await runInTransaction(this.ds, work), replayed: false };
 

@@ -19,7 +19,7 @@ describe('transactions contract', () => {
     db = await createDatabase();
     app = await startApp({
       databaseUrl: db,
-      env: { ENABLE_RATE_LIMITING: 'false', TRANSFER_LIMITS_BASIC: '100.00/250.00' },
+      env: { ENABLE_RATE_LIMITING: 'false', TRANSFER_LIMITS_BASIC: '100.00/250.00', DB_STATEMENT_TIMEOUT_MS: '1500' },
     });
     url = app.baseUrl;
   });
@@ -414,6 +414,60 @@ describe('transactions contract', () => {
       expect(again.status).toBe(201);
       expect(again.headers.get('idempotent-replayed')).toBeNull();
       expect(again.body.balanceAfter).toBe('13.00');
+    });
+  });
+
+  describe('the books defend themselves', () => {
+    it('a movement stuck behind a lock for longer than the statement timeout is 503 with Retry-After, and moves nothing', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const { Client } = await import('pg');
+      const blocker = new Client({ connectionString: db });
+      await blocker.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM accounts WHERE account_number = $1 FOR UPDATE', [alice.accountNumber]);
+        const res = await withdraw(url, alice.user, alice.accountNumber, '1.00');
+        expect([res.status, res.body.code, res.headers.get('retry-after')]).toEqual([503, 'SERVICE_UNAVAILABLE', '1']);
+        expect(JSON.stringify(res.body)).not.toMatch(/SELECT|statement|canceling/i);
+      } finally {
+        await blocker.query('ROLLBACK');
+        await blocker.end();
+      }
+      const acc = await api(url, 'GET', `/api/v1/accounts/${alice.accountNumber}`, { token: alice.user.token });
+      expect(acc.body.balance).toBe('10.00');
+    });
+
+    it('PostgreSQL refuses an unbalanced entry, an edited posting and a negative customer balance', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const { Client } = await import('pg');
+      const c = new Client({ connectionString: db });
+      await c.connect();
+      try {
+        await c.query('BEGIN');
+        const [entry] = (
+          await c.query(`INSERT INTO journal_entries (type, currency, amount, description, created_by) VALUES ('DEPOSIT', 'GBP', 100, 'forged', $1) RETURNING id`, [
+            alice.user.id,
+          ])
+        ).rows;
+        await c.query(`INSERT INTO postings (entry_id, account_number, amount, balance_after) VALUES ($1, $2, 100, 1100)`, [entry.id, alice.accountNumber]);
+        await expect(c.query('COMMIT')).rejects.toThrow(/unbalanced/);
+        await expect(c.query(`UPDATE postings SET amount = amount + 1`)).rejects.toThrow(/append-only/);
+        await expect(c.query(`DELETE FROM journal_entries`)).rejects.toThrow(/append-only/);
+        await expect(c.query(`UPDATE accounts SET balance = -1 WHERE account_number = $1`, [alice.accountNumber])).rejects.toThrow(/balance_not_negative/);
+      } finally {
+        await c.end();
+      }
+    });
+
+    it('the invariant checker used by these tests notices a balance that drifted from its postings', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      await sql(db, `UPDATE accounts SET balance = balance + 1 WHERE account_number = $1`, [alice.accountNumber]);
+      const problems = await bookViolations(db);
+      await sql(db, `UPDATE accounts SET balance = balance - 1 WHERE account_number = $1`, [alice.accountNumber]);
+      expect(problems).toEqual([
+        expect.stringContaining(`account ${alice.accountNumber} balance 1001 but its postings sum to 1000`),
+        'customers + settlement sum to 1, not 0',
+      ]);
     });
   });
 
