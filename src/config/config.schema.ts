@@ -155,6 +155,12 @@ export const configSchema = z
     TRANSFER_LIMITS_BASIC: transferLimit('1000.00/5000.00'),
     TRANSFER_LIMITS_PREMIUM: transferLimit('10000.00/50000.00'),
     TRANSFER_LIMITS_BUSINESS: transferLimit('100000.00/500000.00'),
+    LEDGER_CURRENCIES: z
+      .string()
+      .default('GBP,EUR,USD')
+      .transform((v) => v.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0))
+      .refine((l) => l.length > 0 && l.every((c) => /^[A-Z]{3}$/.test(c)), { message: 'expected ISO 4217 codes, e.g. GBP,EUR,USD' }),
+    IDEMPOTENCY_KEY_TTL_S: int(86_400, 60),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
