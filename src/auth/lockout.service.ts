@@ -66,7 +66,12 @@ export class LockoutService {
         await this.store.del(keys.failures);
       }, undefined);
     }
-    return { locked: justLocked || !hit.allowed, justLocked, retryAfterSeconds: duration };
+    if (justLocked || !hit.allowed) return { locked: true, justLocked, retryAfterSeconds: duration };
+    // A failure that raced the locking one (it passed the lock check just before the lock was
+    // set, and counted just after the window was cleared) must still see the lock.
+    const lockTtl = await this.guard(() => this.store.ttl(keys.lock), -2);
+    if (lockTtl !== -2) return { locked: true, justLocked: false, retryAfterSeconds: lockTtl > 0 ? Math.ceil(lockTtl / 1000) : duration };
+    return { locked: false, justLocked: false, retryAfterSeconds: 0 };
   }
 
   /** A successful sign-in forgives earlier failures. */
