@@ -51,6 +51,11 @@ export class SignInService {
 
     await this.lockout.clearFailures(email);
     const pair = await runInTransaction(this.ds, async (tx) => {
+      // Under the user's lock, the password checked must still be the current one: a session is
+      // never issued against a password that a concurrent reset or change has just replaced.
+      if ((await this.users.lockPasswordHash(tx, account.user.id)) !== account.passwordHash) {
+        throw new DomainError('INVALID_CREDENTIALS', 401, 'Email or password is wrong');
+      }
       const tokens = await this.sessions.issue(tx, account.user);
       await this.audit.record(tx, { userId: account.user.id, action: 'AUTH_SIGNIN', details: { email } });
       return tokens;

@@ -65,8 +65,8 @@ export class UsersRepository {
     return rows[0] ? { user: toUser(rows[0]), passwordHash: rows[0].password_hash } : undefined;
   }
 
-  async findPasswordHash(id: string): Promise<string | undefined> {
-    const rows: Array<{ password_hash: string }> = await this.ds.query(`SELECT password_hash FROM users WHERE id = $1`, [id]);
+  async findPasswordHash(id: string, tx: EntityManager = this.ds.manager, forUpdate = false): Promise<string | undefined> {
+    const rows: Array<{ password_hash: string }> = await tx.query(`SELECT password_hash FROM users WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
     return rows[0]?.password_hash;
   }
 

@@ -41,6 +41,11 @@ export class UsersService {
     return this.users.findPasswordHash(userId);
   }
 
+  /** Row-locks the user and reads the current password hash, in the caller's transaction. */
+  lockPasswordHash(tx: EntityManager, userId: string): Promise<string | undefined> {
+    return this.users.findPasswordHash(userId, tx, true);
+  }
+
   findIdByEmail(email: string): Promise<string | undefined> {
     return this.users.findIdByEmail(email);
   }

@@ -100,6 +100,29 @@ describe('mail outbox', () => {
     }
   });
 
+  it('gives up at once on a permanent refusal (550) without tripping the breaker', async () => {
+    const smtp = await startSmtpSink(await freePort(), { refuse: (a) => a.startsWith('bounce-') });
+    const db = await createDatabase();
+    const app = await startApp({ databaseUrl: db, env: { ...AUTH_TEST_ENV, SMTP_URL: smtp.url, MAIL_POLL_INTERVAL_MS: '100' } });
+    try {
+      const refused = Array.from({ length: 6 }, () => uniqueEmail('bounce'));
+      for (const email of refused) expect((await api(app.baseUrl, 'POST', '/api/v1/auth/signup', { body: { email, password: PASSWORD } })).status).toBe(201);
+      const good = uniqueEmail('fine');
+      await api(app.baseUrl, 'POST', '/api/v1/auth/signup', { body: { email: good, password: PASSWORD } });
+      await smtp.waitForMail(good);
+      await waitUntil('the refused mails to be given up', async () => {
+        const [{ n }] = await sql<{ n: string }>(db, `SELECT count(*) AS n FROM mail_outbox WHERE failed_at IS NOT NULL`);
+        return Number(n) === 6;
+      }, 15_000);
+      const rows = await sql<{ attempts: number; payload: Buffer | null; last_error: string }>(db, `SELECT attempts, payload, last_error FROM mail_outbox WHERE failed_at IS NOT NULL`);
+      expect(rows.every((r) => r.attempts === 1 && r.payload === null && r.last_error.includes('550'))).toBe(true);
+      expect(await metric(app, /circuit_breaker_state\{name="mail"\} (\d)/)).toBe('0');
+    } finally {
+      await app.stop();
+      await smtp.stop();
+    }
+  });
+
   it('without SMTP_URL writes the mail, link included, to the log as JSON at info', async () => {
     const db = await createDatabase();
     const app = await startApp({ databaseUrl: db, env: { ...AUTH_TEST_ENV, MAIL_POLL_INTERVAL_MS: '100' } });
@@ -119,6 +142,9 @@ describe('mail outbox', () => {
       expect(line!.mail.link).toMatch(/\/api\/v1\/auth\/verify\?token=[A-Za-z0-9_-]{43}$/);
       const path = new URL(line!.mail.link).pathname + new URL(line!.mail.link).search;
       expect((await api(app.baseUrl, 'GET', path)).status).toBe(200);
+      // The dispatcher is one of the cleanup steps of a graceful shutdown.
+      expect(await app.stop('SIGTERM')).toBe(0);
+      expect(app.output()).toContain('"component":"mail-dispatcher","msg":"closed"');
     } finally {
       await app.stop();
     }

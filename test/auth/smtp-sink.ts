@@ -40,7 +40,8 @@ export function parseMail(raw: string, to: string[]): ReceivedMail {
   return { to, subject: header('Subject'), text: body.replace(/\r\n/g, '\n'), raw };
 }
 
-export async function startSmtpSink(port: number): Promise<SmtpSink> {
+/** `refuse`: recipients the server answers 550 (a permanent refusal) at RCPT TO. */
+export async function startSmtpSink(port: number, opts: { refuse?: (address: string) => boolean } = {}): Promise<SmtpSink> {
   let server: SMTPServer | undefined;
   const sink: SmtpSink = {
     port,
@@ -51,6 +52,15 @@ export async function startSmtpSink(port: number): Promise<SmtpSink> {
         authOptional: true,
         disabledCommands: ['STARTTLS', 'AUTH'],
         logger: false,
+        onRcptTo(address, _session, callback) {
+          if (opts.refuse?.(address.address.toLowerCase())) {
+            const err = new Error('mailbox unavailable') as Error & { responseCode: number };
+            err.responseCode = 550;
+            callback(err);
+            return;
+          }
+          callback();
+        },
         onData(stream, session, callback) {
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));

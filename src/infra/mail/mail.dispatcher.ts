@@ -19,6 +19,11 @@ import { MailOutboxRepository, type ClaimedMail } from './mail-outbox.repository
 import { MailService } from './mail.service';
 import { retryDelayMs, type OutboxMail } from './sealed-payload';
 
+/** nodemailer marks 5xx answers as `permanent` (the message, not the server, is the problem). */
+export function isPermanentSmtpError(err: unknown): boolean {
+  return (err as { permanent?: boolean } | undefined)?.permanent === true;
+}
+
 @Injectable()
 export class MailDispatcher implements OnApplicationBootstrap {
   private readonly breaker: CircuitBreaker<[string, OutboxMail], void>;
@@ -43,6 +48,9 @@ export class MailDispatcher implements OnApplicationBootstrap {
       resetTimeout: config.get('MAIL_BREAKER_RESET_MS'),
       volumeThreshold: 5,
       errorThresholdPercentage: 50,
+      // A permanent refusal (5xx: no such mailbox...) proves the server is up: it must not trip
+      // the breaker, and retrying it is pointless.
+      errorFilter: isPermanentSmtpError,
     });
     this.deliveries = metrics.counter('mail_deliveries_total', 'Outbox mail delivery attempts', ['outcome']);
   }
@@ -122,6 +130,12 @@ export class MailDispatcher implements OnApplicationBootstrap {
       return;
     }
     const reason = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
+    if (isPermanentSmtpError(err)) {
+      this.deliveries.inc({ outcome: 'rejected' });
+      this.logger.error({ mailId: item.id, kind: item.kind, reason }, 'mail refused permanently by the SMTP server; giving up');
+      await this.outbox.markFailed(item.id, reason);
+      return;
+    }
     if (item.attempts >= this.config.get('MAIL_MAX_ATTEMPTS')) {
       this.deliveries.inc({ outcome: 'given_up' });
       this.logger.error({ mailId: item.id, kind: item.kind, attempts: item.attempts, reason }, 'mail given up after its last attempt');
