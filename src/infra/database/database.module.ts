@@ -13,6 +13,25 @@ import { createDataSource } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { DatabaseState } from './database.state';
 import { MetricsService } from '../../metrics/metrics.service';
+import { BreakerFactory } from '../resilience/breaker.factory';
+
+/**
+ * Every pool checkout goes through the `database` circuit breaker: while PostgreSQL is down,
+ * requests fail fast (503) instead of each waiting DB_CONNECT_TIMEOUT_MS, and after
+ * `resetTimeout` one trial checkout decides whether to close it again. Only acquiring a
+ * connection is guarded, so a failing query (constraint, bug) never opens it.
+ */
+function guardConnectionsWithBreaker(ds: DataSource, breakers: BreakerFactory, config: AppConfig): void {
+  const driver = ds.driver as unknown as { obtainMasterConnection: () => Promise<unknown> };
+  const obtain = driver.obtainMasterConnection.bind(driver);
+  const breaker = breakers.createBreaker('database', () => obtain(), {
+    timeout: false, // pg's own connectionTimeoutMillis bounds the wait
+    volumeThreshold: 3,
+    errorThresholdPercentage: 50,
+    resetTimeout: Math.min(5_000, config.get('DB_CONNECT_TIMEOUT_MS')),
+  });
+  driver.obtainMasterConnection = () => breaker.fire();
+}
 
 interface PgPoolStats {
   totalCount: number;
@@ -40,6 +59,7 @@ async function openDatabase(
   shutdown: ShutdownService,
   state: DatabaseState,
   metrics: MetricsService,
+  breakers: BreakerFactory,
 ): Promise<DataSource> {
   let url = config.get('DATABASE_URL');
   let embedded = false;
@@ -55,6 +75,7 @@ async function openDatabase(
   await ds.initialize();
   shutdown.onShutdown({ name: 'database-pool', close: () => ds.destroy() });
   registerPoolGauges(ds, metrics);
+  guardConnectionsWithBreaker(ds, breakers, config);
   const migrateSetting = config.get('DB_MIGRATE_ON_START');
   if (migrateSetting === 'true' || (migrateSetting === 'auto' && embedded)) {
     const applied = await ds.runMigrations({ transaction: 'each' });
@@ -72,7 +93,7 @@ async function openDatabase(
     {
       provide: DataSource,
       useFactory: openDatabase,
-      inject: [AppConfig, LOGGER, ShutdownService, DatabaseState, MetricsService],
+      inject: [AppConfig, LOGGER, ShutdownService, DatabaseState, MetricsService, BreakerFactory],
     },
   ],
   exports: [DataSource, DatabaseState],

@@ -10,7 +10,8 @@ export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABL
 const RETRYABLE = new Set(['40001', '40P01']);
 
 export function isRetryableTxError(err: unknown): boolean {
-  const code = (err as { code?: string; driverError?: { code?: string } })?.driverError?.code ?? (err as { code?: string })?.code;
+  const code =
+    (err as { code?: string; driverError?: { code?: string } })?.driverError?.code ?? (err as { code?: string })?.code;
   return typeof code === 'string' && RETRYABLE.has(code);
 }
 

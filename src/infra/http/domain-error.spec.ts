@@ -17,7 +17,9 @@ describe('problem details', () => {
   });
 
   it('builds an RFC 9457 body with code and requestId, errors only when present', () => {
-    const body = problem(400, 'VALIDATION_FAILED', 'bad', '/api/v1/x', 'req-1', [{ field: 'amount', message: 'must be a string' }]);
+    const body = problem(400, 'VALIDATION_FAILED', 'bad', '/api/v1/x', 'req-1', [
+      { field: 'amount', message: 'must be a string' },
+    ]);
     expect(body).toEqual({
       type: 'https://bulwark.dev/problems/validation-failed',
       title: 'Bad Request',

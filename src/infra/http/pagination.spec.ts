@@ -33,11 +33,28 @@ describe('cursor pagination', () => {
 
   it('builds pages from limit + 1 rows: a next cursor only when more rows exist', () => {
     const rows = [1, 2, 3].map((id) => ({ id }));
-    const full = toPage(rows, 2, (r) => [r.id], (r) => r.id);
+    const full = toPage(
+      rows,
+      2,
+      (r) => [r.id],
+      (r) => r.id,
+    );
     expect(full.items).toEqual([1, 2]);
     expect(decodeCursor(full.nextCursor!, ['number'])).toEqual([2]);
-    const last = toPage(rows.slice(0, 2), 2, (r) => [r.id], (r) => r.id);
+    const last = toPage(
+      rows.slice(0, 2),
+      2,
+      (r) => [r.id],
+      (r) => r.id,
+    );
     expect(last).toEqual({ items: [1, 2], nextCursor: null });
-    expect(toPage([], 20, () => [], (r) => r)).toEqual({ items: [], nextCursor: null });
+    expect(
+      toPage(
+        [],
+        20,
+        () => [],
+        (r) => r,
+      ),
+    ).toEqual({ items: [], nextCursor: null });
   });
 });

@@ -23,7 +23,10 @@ export function encodeCursor(key: unknown[]): string {
  * Throws 400 VALIDATION_FAILED when it is not one of ours.
  */
 export function decodeCursor(cursor: string, shape: Array<'string' | 'number'>): Array<string | number> {
-  const invalid = () => new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'cursor', message: 'cursor is not valid' }]);
+  const invalid = () =>
+    new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [
+      { field: 'cursor', message: 'cursor is not valid' },
+    ]);
   if (cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ThrottlerException } from '@nestjs/throttler';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../../metrics/metrics.service';
+import { isDatabaseUnavailable } from '../database/db-errors';
 import { DomainError, codeForStatus, problem, type ErrorCode, type FieldProblem } from './domain-error';
 
 export interface RenderedError {
@@ -46,6 +47,14 @@ export function renderError(err: unknown): RenderedError {
     const status = fst.statusCode;
     if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', detail: 'Request body exceeds 100 KiB' };
     if (status < 500) return { status, code: codeForStatus(status), detail: safeFastifyDetail(fst.code, fst.message) };
+  }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      detail: 'The database is unavailable; retry shortly',
+      headers: { 'Retry-After': '2' },
+    };
   }
   return { status: 500, code: 'INTERNAL', detail: 'An unexpected error occurred' };
 }
@@ -85,7 +94,14 @@ export function sendProblem(
     logger.error({ err: exception, url: req.url, method: req.method }, 'request failed');
   }
   metrics?.errorsTotal.inc({ code: rendered.code });
-  const body = problem(rendered.status, rendered.code, rendered.detail, req.url.split('?')[0], String(req.id), rendered.errors);
+  const body = problem(
+    rendered.status,
+    rendered.code,
+    rendered.detail,
+    req.url.split('?')[0],
+    String(req.id),
+    rendered.errors,
+  );
   if (reply.sent) return;
   for (const [k, v] of Object.entries(rendered.headers ?? {})) void reply.header(k, v);
   void reply.status(rendered.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);

@@ -14,7 +14,9 @@ export function rootLogger(level?: string): Logger {
 
 @Global()
 @Module({
-  providers: [{ provide: LOGGER, useFactory: (config: AppConfig) => rootLogger(config.get('LOG_LEVEL')), inject: [AppConfig] }],
+  providers: [
+    { provide: LOGGER, useFactory: (config: AppConfig) => rootLogger(config.get('LOG_LEVEL')), inject: [AppConfig] },
+  ],
   exports: [LOGGER],
 })
 export class LoggingModule {}

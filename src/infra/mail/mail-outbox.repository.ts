@@ -45,7 +45,9 @@ export class MailOutboxRepository {
 
   /** Delivered: the sealed payload (with its live link) is wiped. */
   async markSent(id: string): Promise<void> {
-    await this.ds.query(`UPDATE mail_outbox SET sent_at = now(), payload = NULL, last_error = NULL WHERE id = $1`, [id]);
+    await this.ds.query(`UPDATE mail_outbox SET sent_at = now(), payload = NULL, last_error = NULL WHERE id = $1`, [
+      id,
+    ]);
   }
 
   async reschedule(id: string, delayMs: number, error: string): Promise<void> {
@@ -64,6 +66,9 @@ export class MailOutboxRepository {
   }
 
   async markFailed(id: string, error: string): Promise<void> {
-    await this.ds.query(`UPDATE mail_outbox SET failed_at = now(), payload = NULL, last_error = $2 WHERE id = $1`, [id, error.slice(0, 500)]);
+    await this.ds.query(`UPDATE mail_outbox SET failed_at = now(), payload = NULL, last_error = $2 WHERE id = $1`, [
+      id,
+      error.slice(0, 500),
+    ]);
   }
 }

@@ -56,7 +56,11 @@ export class MailDispatcher implements OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.shutdown.onShutdown({ name: 'mail-dispatcher', close: () => this.stop(), timeoutMs: this.config.get('MAIL_SEND_TIMEOUT_MS') + 2_000 });
+    this.shutdown.onShutdown({
+      name: 'mail-dispatcher',
+      close: () => this.stop(),
+      timeoutMs: this.config.get('MAIL_SEND_TIMEOUT_MS') + 2_000,
+    });
     this.schedule(0);
   }
 
@@ -110,7 +114,10 @@ export class MailDispatcher implements OnApplicationBootstrap {
       message = this.mail.open(item.payload);
     } catch (err) {
       this.deliveries.inc({ outcome: 'unreadable' });
-      this.logger.error({ mailId: item.id, kind: item.kind, err: String(err) }, 'outbox mail cannot be opened (secret rotated?); giving up');
+      this.logger.error(
+        { mailId: item.id, kind: item.kind, err: String(err) },
+        'outbox mail cannot be opened (secret rotated?); giving up',
+      );
       await this.outbox.markFailed(item.id, 'payload cannot be opened').catch(() => undefined);
       return;
     }
@@ -119,7 +126,9 @@ export class MailDispatcher implements OnApplicationBootstrap {
       this.deliveries.inc({ outcome: 'sent' });
       await this.outbox.markSent(item.id);
     } catch (err) {
-      await this.onFailure(item, err).catch((e: unknown) => this.logger.warn({ mailId: item.id, err: String(e) }, 'could not reschedule mail'));
+      await this.onFailure(item, err).catch((e: unknown) =>
+        this.logger.warn({ mailId: item.id, err: String(e) }, 'could not reschedule mail'),
+      );
     }
   }
 
@@ -129,22 +138,36 @@ export class MailDispatcher implements OnApplicationBootstrap {
       await this.outbox.release(item.id, 0);
       return;
     }
-    const reason = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
+    const reason =
+      err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
     if (isPermanentSmtpError(err)) {
       this.deliveries.inc({ outcome: 'rejected' });
-      this.logger.error({ mailId: item.id, kind: item.kind, reason }, 'mail refused permanently by the SMTP server; giving up');
+      this.logger.error(
+        { mailId: item.id, kind: item.kind, reason },
+        'mail refused permanently by the SMTP server; giving up',
+      );
       await this.outbox.markFailed(item.id, reason);
       return;
     }
     if (item.attempts >= this.config.get('MAIL_MAX_ATTEMPTS')) {
       this.deliveries.inc({ outcome: 'given_up' });
-      this.logger.error({ mailId: item.id, kind: item.kind, attempts: item.attempts, reason }, 'mail given up after its last attempt');
+      this.logger.error(
+        { mailId: item.id, kind: item.kind, attempts: item.attempts, reason },
+        'mail given up after its last attempt',
+      );
       await this.outbox.markFailed(item.id, reason);
       return;
     }
     this.deliveries.inc({ outcome: 'failed' });
-    const delay = retryDelayMs(item.attempts, this.config.get('MAIL_RETRY_BASE_MS'), this.config.get('MAIL_RETRY_MAX_MS'));
-    this.logger.warn({ mailId: item.id, kind: item.kind, attempts: item.attempts, retryInMs: delay, reason }, 'mail delivery failed; will retry');
+    const delay = retryDelayMs(
+      item.attempts,
+      this.config.get('MAIL_RETRY_BASE_MS'),
+      this.config.get('MAIL_RETRY_MAX_MS'),
+    );
+    this.logger.warn(
+      { mailId: item.id, kind: item.kind, attempts: item.attempts, retryInMs: delay, reason },
+      'mail delivery failed; will retry',
+    );
     await this.outbox.reschedule(item.id, delay, reason);
   }
 }

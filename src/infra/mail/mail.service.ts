@@ -54,7 +54,10 @@ export class MailService {
   /** Delivers one mail now; rejects on any SMTP failure or after MAIL_SEND_TIMEOUT_MS. */
   async deliver(kind: string, mail: OutboxMail): Promise<void> {
     if (!this.transport) {
-      this.logger.info({ mail: { kind, to: mail.to, subject: mail.subject, link: mail.link } }, 'mail (no SMTP_URL: logged instead of sent)');
+      this.logger.info(
+        { mail: { kind, to: mail.to, subject: mail.subject, link: mail.link } },
+        'mail (no SMTP_URL: logged instead of sent)',
+      );
       return;
     }
     await this.transport.sendMail({

@@ -31,7 +31,8 @@ export function sealMail(key: Buffer, mail: OutboxMail): Buffer {
 
 /** Opens a sealed payload; throws when it was tampered with or sealed under another key. */
 export function openMail(key: Buffer, sealed: Buffer): OutboxMail {
-  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) throw new Error('unknown outbox payload format');
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION)
+    throw new Error('unknown outbox payload format');
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
@@ -44,7 +45,12 @@ export function openMail(key: Buffer, sealed: Buffer): OutboxMail {
  * Delay before the next attempt of a mail that has failed `attempts` times: base·2^(attempts-1),
  * capped, with ±20 % jitter so replicas and mails do not retry in lockstep.
  */
-export function retryDelayMs(attempts: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempts: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(baseMs * 2 ** Math.max(0, attempts - 1), maxMs);
   return Math.min(maxMs, Math.round(exp * (0.8 + 0.4 * random())));
 }

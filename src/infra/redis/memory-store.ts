@@ -34,7 +34,12 @@ export class MemoryStore implements SharedStore {
     const now = this.clock();
     const block = this.live(blockKey);
     if (block) {
-      return { blocked: true, blockedNow: false, count: 0, resetMs: block.expiresAt === undefined ? blockMs : block.expiresAt - now };
+      return {
+        blocked: true,
+        blockedNow: false,
+        count: 0,
+        resetMs: block.expiresAt === undefined ? blockMs : block.expiresAt - now,
+      };
     }
     const hit = this.hitWindowNow(key, limit, windowMs, now);
     if (hit.allowed) return { blocked: false, blockedNow: false, count: hit.count, resetMs: 0 };

@@ -64,7 +64,14 @@ export class RedisStore implements SharedStore {
    * EVALSHA → NOSCRIPT → EVAL detour under load. Best effort (Redis may be down at start).
    */
   async loadScripts(): Promise<void> {
-    const scripts = [SLIDING_WINDOW_LUA, BLOCKING_WINDOW_LUA, WINDOW_USAGE_LUA, INCREMENT_LUA, ACQUIRE_LEASE_LUA, RELEASE_LEASE_LUA];
+    const scripts = [
+      SLIDING_WINDOW_LUA,
+      BLOCKING_WINDOW_LUA,
+      WINDOW_USAGE_LUA,
+      INCREMENT_LUA,
+      ACQUIRE_LEASE_LUA,
+      RELEASE_LEASE_LUA,
+    ];
     await Promise.all(scripts.map((lua) => this.redis.script('LOAD', lua))).catch(() => undefined);
   }
 
@@ -121,7 +128,9 @@ export class RedisStore implements SharedStore {
   }
 
   async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
-    const res = ttlMs ? await this.redis.set(this.prefix + key, value, 'PX', ttlMs, 'NX') : await this.redis.set(this.prefix + key, value, 'NX');
+    const res = ttlMs
+      ? await this.redis.set(this.prefix + key, value, 'PX', ttlMs, 'NX')
+      : await this.redis.set(this.prefix + key, value, 'NX');
     return res === 'OK';
   }
 

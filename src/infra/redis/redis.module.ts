@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/config.service';
 import { LOGGER } from '../logging/logging.module';
+import { BreakerFactory } from '../resilience/breaker.factory';
 import { DegradationRegistry } from '../resilience/degradation.registry';
 import { MemoryStore } from './memory-store';
 import { RedisFactory } from './redis.factory';
@@ -26,7 +27,10 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (this.config.singleInstance || !this.config.get('DATABASE_URL')) {
       this.logger.warn(
-        { redis: this.config.singleInstance ? 'in-process' : 'shared', database: this.config.get('DATABASE_URL') ? 'external' : 'embedded' },
+        {
+          redis: this.config.singleInstance ? 'in-process' : 'shared',
+          database: this.config.get('DATABASE_URL') ? 'external' : 'embedded',
+        },
         'single-instance mode: state is kept in this process; do not run more than one replica',
       );
     }
@@ -41,8 +45,15 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
     {
       provide: SHARED_STORE,
       // Depends on DataSource only to open after it: shutdown closes in reverse order (Redis, then the pool).
-      inject: [RedisFactory, DataSource, AppConfig, DegradationRegistry, LOGGER],
-      useFactory: async (factory: RedisFactory, _ds: DataSource, config: AppConfig, degradation: DegradationRegistry, logger: Logger) => {
+      inject: [RedisFactory, DataSource, AppConfig, DegradationRegistry, LOGGER, BreakerFactory],
+      useFactory: async (
+        factory: RedisFactory,
+        _ds: DataSource,
+        config: AppConfig,
+        degradation: DegradationRegistry,
+        logger: Logger,
+        breakers: BreakerFactory,
+      ) => {
         if (!factory.enabled) return new MemoryStore();
         const client = factory.create({ name: 'store' });
         await RedisFactory.waitReady(client, 3_000);
@@ -54,8 +65,12 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
           onStateChange: (available, reason) =>
             available
               ? logger.info({ store: 'shared' }, 'shared store: redis answers again; shared counters resumed')
-              : logger.warn({ store: 'shared', reason }, 'shared store: redis unavailable; counters fall back to this process'),
+              : logger.warn(
+                  { store: 'shared', reason },
+                  'shared store: redis unavailable; counters fall back to this process',
+                ),
         });
+        breakers.registerExternal('redis', () => store.breakerState());
         degradation.registerFeature('shared-state', () => {
           const reason = store.unavailableReason();
           return reason && `${reason}: lockout, abuse and other shared counters are kept per replica`;

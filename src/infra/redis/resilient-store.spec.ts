@@ -105,13 +105,17 @@ describe('ResilientStore', () => {
       '-e',
       "const s=require('net').createServer(c=>c.on('data',d=>c.write(d)));s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
     ]);
-    const port = await new Promise<number>((resolve) => echo.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const port = await new Promise<number>((resolve) =>
+      echo.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
     const client = connect(port, '127.0.0.1');
     await new Promise((resolve) => client.once('connect', resolve));
     try {
       const p = flakyPrimary();
       store = new ResilientStore(p.primary, new MemoryStore(), { deadlineMs: 20, failuresBeforeUnavailable: 1 });
-      const pending = store.run(() => new Promise<string>((resolve) => client.once('data', (d) => resolve(d.toString()))));
+      const pending = store.run(
+        () => new Promise<string>((resolve) => client.once('data', (d) => resolve(d.toString()))),
+      );
       client.write('primary'); // echoed within a millisecond...
       const busyUntil = Date.now() + 80; // ...while this process is busy past the deadline
       while (Date.now() < busyUntil) {
@@ -127,7 +131,11 @@ describe('ResilientStore', () => {
 
   it("policy 'fail' throws StoreUnavailableError instead of falling back; leases always fail fast", async () => {
     const p = flakyPrimary();
-    store = new ResilientStore(p.primary, new MemoryStore(), { deadlineMs: 30, probeIntervalMs: 1000, failuresBeforeUnavailable: 1 });
+    store = new ResilientStore(p.primary, new MemoryStore(), {
+      deadlineMs: 30,
+      probeIntervalMs: 1000,
+      failuresBeforeUnavailable: 1,
+    });
     p.setMode('error');
     await expect(store.run((s) => s.hitWindow('w', 5, 1000), 'fail')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.acquireLease('lease', 'me', 1000)).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -159,9 +167,19 @@ describe('MemoryStore blocking window', () => {
     let now = 0;
     const m = new MemoryStore(() => now);
     for (let i = 0; i < 3; i++) expect((await m.hitBlockingWindow('w', 'b', 3, 1000, 5000, 'x')).blocked).toBe(false);
-    expect(await m.hitBlockingWindow('w', 'b', 3, 1000, 5000, 'x')).toEqual({ blocked: true, blockedNow: true, count: 3, resetMs: 5000 });
+    expect(await m.hitBlockingWindow('w', 'b', 3, 1000, 5000, 'x')).toEqual({
+      blocked: true,
+      blockedNow: true,
+      count: 3,
+      resetMs: 5000,
+    });
     now = 1000;
-    expect(await m.hitBlockingWindow('w', 'b', 3, 1000, 5000, 'x')).toEqual({ blocked: true, blockedNow: false, count: 0, resetMs: 4000 });
+    expect(await m.hitBlockingWindow('w', 'b', 3, 1000, 5000, 'x')).toEqual({
+      blocked: true,
+      blockedNow: false,
+      count: 0,
+      resetMs: 4000,
+    });
     now = 5000;
     expect((await m.hitBlockingWindow('w', 'b', 3, 1000, 5000, 'x')).blocked).toBe(false);
   });

@@ -75,6 +75,15 @@ export class ResilientStore implements SharedStore {
     return this.failure;
   }
 
+  /**
+   * The store seen as a circuit breaker around Redis: open while calls go to the fallback,
+   * half-open while a probe is testing Redis, closed while Redis serves.
+   */
+  breakerState(): 'closed' | 'halfOpen' | 'open' {
+    if (this.unavailableReason() === undefined) return 'closed';
+    return this.probing ? 'halfOpen' : 'open';
+  }
+
   get available(): boolean {
     return this.primary !== undefined && this.unavailableReason() === undefined;
   }
@@ -102,7 +111,14 @@ export class ResilientStore implements SharedStore {
     return this.run((s) => s.hitWindow(key, limit, windowMs));
   }
 
-  hitBlockingWindow(key: string, blockKey: string, limit: number, windowMs: number, blockMs: number, blockValue: string): Promise<BlockingWindowResult> {
+  hitBlockingWindow(
+    key: string,
+    blockKey: string,
+    limit: number,
+    windowMs: number,
+    blockMs: number,
+    blockValue: string,
+  ): Promise<BlockingWindowResult> {
     return this.run((s) => s.hitBlockingWindow(key, blockKey, limit, windowMs, blockMs, blockValue));
   }
 

@@ -40,7 +40,14 @@ export interface SharedStore {
    * `limit` sets `blockKey` = `blockValue` for `blockMs` (atomically, once) and resets the window.
    * Both keys must share a {hash tag} (Redis Cluster).
    */
-  hitBlockingWindow(key: string, blockKey: string, limit: number, windowMs: number, blockMs: number, blockValue: string): Promise<BlockingWindowResult>;
+  hitBlockingWindow(
+    key: string,
+    blockKey: string,
+    limit: number,
+    windowMs: number,
+    blockMs: number,
+    blockValue: string,
+  ): Promise<BlockingWindowResult>;
   /** Hits currently in a hitWindow window, without counting one. */
   windowUsage(key: string, windowMs: number): Promise<WindowUsage>;
   /** Increments a counter, (re)setting its expiry only when the key is new; returns the value. */

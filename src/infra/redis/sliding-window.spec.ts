@@ -10,11 +10,35 @@ describe('sliding window arithmetic', () => {
   it.each([
     // [description, hit times, limit, window, expected allowed]
     ['allows exactly `limit` hits inside one window', [0, 1, 2, 3], 3, 1000, [true, true, true, false]],
-    ['frees a slot exactly when the oldest hit is windowMs old (that hit has left)', [0, 1, 2, 1000], 3, 1000, [true, true, true, true]],
+    [
+      'frees a slot exactly when the oldest hit is windowMs old (that hit has left)',
+      [0, 1, 2, 1000],
+      3,
+      1000,
+      [true, true, true, true],
+    ],
     ['still refuses 1 ms before the oldest hit leaves', [0, 1, 2, 999], 3, 1000, [true, true, true, false]],
-    ['frees only as many slots as hits that left', [0, 0, 500, 1000, 1000, 1000], 3, 1000, [true, true, true, true, true, false]],
-    ['does not count refused hits (they never extend the wait)', [0, 100, 200, 300, 1000], 1, 1000, [true, false, false, false, true]],
-    ['never lets 2x the limit through across a boundary (unlike a fixed window)', [999, 999, 1000, 1001, 1998, 1999], 2, 1000, [true, true, false, false, false, true]],
+    [
+      'frees only as many slots as hits that left',
+      [0, 0, 500, 1000, 1000, 1000],
+      3,
+      1000,
+      [true, true, true, true, true, false],
+    ],
+    [
+      'does not count refused hits (they never extend the wait)',
+      [0, 100, 200, 300, 1000],
+      1,
+      1000,
+      [true, false, false, false, true],
+    ],
+    [
+      'never lets 2x the limit through across a boundary (unlike a fixed window)',
+      [999, 999, 1000, 1001, 1998, 1999],
+      2,
+      1000,
+      [true, true, false, false, false, true],
+    ],
     ['limit 1, hits exactly one window apart', [0, 1000, 2000], 1, 1000, [true, true, true]],
   ])('%s', (_name, times, limit, windowMs, expected) => {
     expect(run(times as number[], limit as number, windowMs as number)).toEqual(expected);

@@ -30,7 +30,12 @@ function firstInWindow(hits: readonly number[], cutoff: number): number {
  * Counts one hit at `now` into `hits` (sorted ascending) IN PLACE if fewer than `limit` hits
  * are inside the window. O(log n) search plus one splice; used by the in-process store.
  */
-export function recordHit(hits: number[], now: number, limit: number, windowMs: number): Omit<SlidingWindowDecision, 'hits'> {
+export function recordHit(
+  hits: number[],
+  now: number,
+  limit: number,
+  windowMs: number,
+): Omit<SlidingWindowDecision, 'hits'> {
   const first = firstInWindow(hits, now - windowMs);
   if (first > 0) hits.splice(0, first);
   const allowed = hits.length < limit;
@@ -44,14 +49,23 @@ export function recordHit(hits: number[], now: number, limit: number, windowMs: 
 }
 
 /** The same rule as a pure function: never mutates `hits`. */
-export function slidingWindow(hits: readonly number[], now: number, limit: number, windowMs: number): SlidingWindowDecision {
+export function slidingWindow(
+  hits: readonly number[],
+  now: number,
+  limit: number,
+  windowMs: number,
+): SlidingWindowDecision {
   const copy = [...hits].sort((a, b) => a - b);
   const decision = recordHit(copy, now, limit, windowMs);
   return { ...decision, hits: copy };
 }
 
 /** How many hits are in the window at `now`, without counting one. */
-export function windowUsage(hits: readonly number[], now: number, windowMs: number): { count: number; resetMs: number } {
+export function windowUsage(
+  hits: readonly number[],
+  now: number,
+  windowMs: number,
+): { count: number; resetMs: number } {
   const first = firstInWindow(hits, now - windowMs);
   const count = hits.length - first;
   return { count, resetMs: count > 0 ? Math.max(0, hits[first] + windowMs - now) : 0 };

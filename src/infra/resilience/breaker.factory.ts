@@ -31,6 +31,8 @@ export function isBreakerOpenError(err: unknown): boolean {
 @Injectable()
 export class BreakerFactory {
   private readonly breakers = new Map<string, CircuitBreaker>();
+  /** Breaker-like guards that are not opossum instances (e.g. the Redis fallback stores). */
+  private readonly external = new Map<string, () => BreakerState>();
   private readonly transitions: Counter<'name' | 'state'>;
 
   constructor(
@@ -39,10 +41,27 @@ export class BreakerFactory {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const breakers = this.breakers;
-    this.metrics.gauge('circuit_breaker_state', 'Circuit breaker state: 0 closed, 1 halfOpen, 2 open', ['name'], function () {
-      for (const [name, breaker] of breakers) this.set({ name }, STATE_VALUE[breakerState(breaker)]);
-    });
-    this.transitions = this.metrics.counter('circuit_breaker_transitions_total', 'Circuit breaker state changes', ['name', 'state']);
+    const external = this.external;
+    this.metrics.gauge(
+      'circuit_breaker_state',
+      'Circuit breaker state: 0 closed, 1 halfOpen, 2 open',
+      ['name'],
+      function () {
+        for (const [name, breaker] of breakers) this.set({ name }, STATE_VALUE[breakerState(breaker)]);
+        for (const [name, state] of external) this.set({ name }, STATE_VALUE[state()]);
+      },
+    );
+    this.transitions = this.metrics.counter('circuit_breaker_transitions_total', 'Circuit breaker state changes', [
+      'name',
+      'state',
+    ]);
+  }
+
+  /** Lists a breaker-like guard (its own state function) in the gauge and /health/check. */
+  registerExternal(name: string, state: () => BreakerState): void {
+    if (this.breakers.has(name) || this.external.has(name)) throw new Error(`circuit breaker "${name}" already exists`);
+    this.external.set(name, state);
+    this.registry.registerBreaker({ name, state });
   }
 
   /** Creates (once per name) a breaker around `fn`, registered with metrics and health. */
@@ -67,7 +86,10 @@ export class BreakerFactory {
       breaker.on(state as 'open', () => {
         const label = state === 'close' ? 'closed' : state;
         this.transitions.inc({ name, state: label });
-        this.logger[label === 'open' ? 'warn' : 'info']({ breaker: name, state: label }, 'circuit breaker state changed');
+        this.logger[label === 'open' ? 'warn' : 'info'](
+          { breaker: name, state: label },
+          'circuit breaker state changed',
+        );
       });
     }
     return breaker;

@@ -15,11 +15,18 @@ import { RedisFactory } from '../../infra/redis/redis.factory';
 import { SHARED_STORE } from '../../infra/redis/redis.module';
 import { RedisStore } from '../../infra/redis/redis-store';
 import { ResilientStore } from '../../infra/redis/resilient-store';
+import { BreakerFactory } from '../../infra/resilience/breaker.factory';
 import { DegradationRegistry } from '../../infra/resilience/degradation.registry';
 import { LIMITER_STORE } from './limiter-store.token';
 import { SharedThrottlerStorage } from './shared-throttler.storage';
 
-async function createLimiterStore(factory: RedisFactory, config: AppConfig, degradation: DegradationRegistry, logger: Logger): Promise<ResilientStore> {
+async function createLimiterStore(
+  factory: RedisFactory,
+  config: AppConfig,
+  degradation: DegradationRegistry,
+  logger: Logger,
+  breakers: BreakerFactory,
+): Promise<ResilientStore> {
   if (!factory.enabled) return new ResilientStore(undefined, new MemoryStore(), { deadlineMs: 0 });
   const timeoutMs = config.get('RATE_LIMIT_REDIS_TIMEOUT_MS');
   const client = factory.create({ name: 'limiter', commandTimeoutMs: timeoutMs, autoPipelining: true });
@@ -35,6 +42,7 @@ async function createLimiterStore(factory: RedisFactory, config: AppConfig, degr
         ? logger.info({ store: 'limiter' }, 'throttling: redis answers again; limits are shared across replicas again')
         : logger.warn({ store: 'limiter', reason, failMode }, 'throttling: redis unavailable; falling back'),
   });
+  breakers.registerExternal('redis-limiter', () => store.breakerState());
   degradation.registerFeature('throttling', () => {
     const reason = store.unavailableReason();
     if (!reason) return undefined;
@@ -50,9 +58,14 @@ async function createLimiterStore(factory: RedisFactory, config: AppConfig, degr
     {
       provide: LIMITER_STORE,
       // SHARED_STORE is injected only to open after it: shutdown closes clients in reverse order.
-      inject: [RedisFactory, AppConfig, DegradationRegistry, LOGGER, SHARED_STORE],
-      useFactory: (factory: RedisFactory, config: AppConfig, degradation: DegradationRegistry, logger: Logger) =>
-        createLimiterStore(factory, config, degradation, logger),
+      inject: [RedisFactory, AppConfig, DegradationRegistry, LOGGER, BreakerFactory, SHARED_STORE],
+      useFactory: (
+        factory: RedisFactory,
+        config: AppConfig,
+        degradation: DegradationRegistry,
+        logger: Logger,
+        breakers: BreakerFactory,
+      ) => createLimiterStore(factory, config, degradation, logger, breakers),
     },
     SharedThrottlerStorage,
   ],
