@@ -14,6 +14,11 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // These default gauges break Prometheus naming rules (`_total` is for counters) and fail
+    // `promtool check metrics`; the per-type gauges without the suffix carry the same data.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
     this.httpRequestsTotal = this.counter('http_requests_total', 'HTTP requests served', ['method', 'route', 'status']);
     this.httpRequestDuration = this.histogram(
       'http_request_duration_seconds',

@@ -15,7 +15,7 @@ export const BULWARK_METRICS = {
     'ip_blocks_total',
     'errors_total',
   ],
-  gauge: ['active_connections', 'circuit_breaker_state', 'db_pool_total', 'db_pool_idle', 'db_pool_waiting'],
+  gauge: ['active_connections', 'circuit_breaker_state', 'db_pool_connections', 'db_pool_idle', 'db_pool_waiting'],
   histogram: ['http_request_duration_seconds', 'bid_latency_seconds'],
 };
 

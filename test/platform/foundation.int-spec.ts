@@ -66,7 +66,7 @@ describe('platform foundation', () => {
     expect(text).toMatch(/http_requests_total\{method="GET",route="unmatched",status="404"\} ([5-9]|\d\d+)/);
     expect(text).not.toMatch(/route="\/random-/);
     expect(text).toContain('errors_total{code="NOT_FOUND"}');
-    expect(text).toContain('db_pool_total');
+    expect(text).toContain('db_pool_connections');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });
 

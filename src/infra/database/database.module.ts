@@ -39,10 +39,10 @@ interface PgPoolStats {
   waitingCount: number;
 }
 
-/** db_pool_total / db_pool_idle / db_pool_waiting, read from the pg pool at scrape time. */
+/** db_pool_connections / db_pool_idle / db_pool_waiting, read from the pg pool at scrape time. */
 function registerPoolGauges(ds: DataSource, metrics: MetricsService): void {
   const pool = () => (ds.driver as unknown as { master?: PgPoolStats }).master;
-  metrics.gauge('db_pool_total', 'Connections open in the database pool', [], function () {
+  metrics.gauge('db_pool_connections', 'Connections open in the database pool', [], function () {
     this.set(pool()?.totalCount ?? 0);
   });
   metrics.gauge('db_pool_idle', 'Idle connections in the database pool', [], function () {
