@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { AuditModule } from './security/audit/audit.module';
 import { SecurityModule } from './security/security.module';
+import { AuctionsModule } from './auctions/auctions.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         SecurityModule,
         AuthModule,
         HealthModule,
+        AuctionsModule,
       ],
     };
   }
