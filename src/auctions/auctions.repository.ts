@@ -5,7 +5,7 @@
  * inside PostgreSQL so the stored event and the broadcast one are the same JSON.
  */
 import { Injectable } from '@nestjs/common';
-import type { Db } from './db';
+import { queryRows, type Db } from './db';
 import type { AuctionEvent, AuctionEventType } from './event-sequencer';
 
 export type AuctionStatus = 'SCHEDULED' | 'OPEN' | 'CLOSED';
@@ -52,7 +52,7 @@ export class AuctionsRepository {
     tx: Db,
     a: { leagueId: string; lot: string; startingPrice: bigint; minIncrement: bigint; durationSeconds: number; antiSnipeSeconds: number },
   ): Promise<AuctionRow> {
-    const [row] = await tx.query(
+    const [row] = await queryRows(tx, 
       `INSERT INTO auctions AS a (league_id, lot, starting_price, min_increment, duration_seconds, anti_snipe_seconds)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${AUCTION_COLUMNS}`,
       [a.leagueId, a.lot, a.startingPrice.toString(), a.minIncrement.toString(), a.durationSeconds, a.antiSnipeSeconds],
@@ -61,13 +61,13 @@ export class AuctionsRepository {
   }
 
   async findAuction(db: Db, auctionId: string): Promise<AuctionRow | undefined> {
-    const rows = (await db.query(`SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1`, [auctionId])) as AuctionRow[];
+    const rows = (await queryRows(db, `SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1`, [auctionId])) as AuctionRow[];
     return rows[0];
   }
 
   /** The auction, only when `userId` participates in its league. */
   async findForMember(db: Db, auctionId: string, userId: string): Promise<AuctionRow | undefined> {
-    const rows = (await db.query(
+    const rows = (await queryRows(db, 
       `SELECT ${AUCTION_COLUMNS} FROM auctions a
        JOIN league_participants m ON m.league_id = a.league_id AND m.user_id = $2
        WHERE a.id = $1`,
@@ -78,7 +78,7 @@ export class AuctionsRepository {
 
   /** SCHEDULED → OPEN with ends_at = db now() + duration; undefined when it was not SCHEDULED. */
   async startAuction(tx: Db, auctionId: string): Promise<AuctionRow | undefined> {
-    const rows = (await tx.query(
+    const rows = (await queryRows(tx, 
       `UPDATE auctions a SET status = 'OPEN', started_at = now(), ends_at = now() + make_interval(secs => a.duration_seconds)
        WHERE a.id = $1 AND a.status = 'SCHEDULED' RETURNING ${AUCTION_COLUMNS}`,
       [auctionId],
@@ -88,7 +88,7 @@ export class AuctionsRepository {
 
   /** Takes the auction's row lock: bids and the close of one auction run one at a time. */
   async lockAuction(tx: Db, auctionId: string): Promise<AuctionRow | undefined> {
-    const rows = (await tx.query(`SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1 FOR NO KEY UPDATE OF a`, [
+    const rows = (await queryRows(tx, `SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1 FOR NO KEY UPDATE OF a`, [
       auctionId,
     ])) as AuctionRow[];
     return rows[0];
@@ -99,7 +99,7 @@ export class AuctionsRepository {
    * one at a time) and reads the clock AFTER the auction lock was granted.
    */
   async lockBidder(tx: Db, auction: AuctionRow, userId: string): Promise<BidderRow | undefined> {
-    const rows = (await tx.query(
+    const rows = (await queryRows(tx, 
       `SELECT p.remaining_budget,
               (SELECT COALESCE(sum(o.current_amount), 0) FROM auctions o
                 WHERE o.league_id = p.league_id AND o.status = 'OPEN' AND o.leader_id = p.user_id AND o.id <> $3) AS exposure,
@@ -117,7 +117,7 @@ export class AuctionsRepository {
    * the bid and appends its event. Returns the event as broadcast.
    */
   async recordBid(tx: Db, bid: { auctionId: string; bidId: string; bidderId: string; amount: bigint; amountText: string }): Promise<AuctionEvent> {
-    const [row] = (await tx.query(
+    const [row] = (await queryRows(tx, 
       `WITH c AS (SELECT clock_timestamp() AS now),
        upd AS (
          UPDATE auctions a SET current_amount = $4, leader_id = $3, seq = a.seq + 1,
@@ -144,7 +144,7 @@ export class AuctionsRepository {
    * of replicas may try and exactly one succeeds.
    */
   async closeIfDue(tx: Db, auctionId: string): Promise<AuctionEvent | undefined> {
-    const rows = (await tx.query(
+    const rows = (await queryRows(tx, 
       `WITH closed AS (
          UPDATE auctions SET status = 'CLOSED', winner_id = leader_id, closed_at = now(), seq = seq + 1
          WHERE id = $1 AND status = 'OPEN' AND ends_at <= now()
@@ -164,7 +164,7 @@ export class AuctionsRepository {
 
   /** Stored events with afterSeq < seq <= upToSeq, in order. */
   async eventsBetween(db: Db, auctionId: string, afterSeq: number, upToSeq: number, limit = 5_000): Promise<AuctionEvent[]> {
-    const rows = (await db.query(
+    const rows = (await queryRows(db, 
       `SELECT seq, type, payload FROM auction_events WHERE auction_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
       [auctionId, afterSeq, upToSeq, limit],
     )) as Array<{ seq: string; type: AuctionEventType; payload: Record<string, unknown> }>;
@@ -173,7 +173,7 @@ export class AuctionsRepository {
 
   /** Current seq of each auction (catch-up check of the replicas' delivery). */
   async currentSeqs(db: Db, auctionIds: string[]): Promise<Map<string, number>> {
-    const rows = (await db.query(`SELECT id, seq FROM auctions WHERE id = ANY($1::uuid[])`, [auctionIds])) as Array<{
+    const rows = (await queryRows(db, `SELECT id, seq FROM auctions WHERE id = ANY($1::uuid[])`, [auctionIds])) as Array<{
       id: string;
       seq: string;
     }>;
@@ -182,18 +182,18 @@ export class AuctionsRepository {
 
   /** The timer scan: open auctions by end time, read through the partial index, with the db clock. */
   async openAuctions(db: Db, limit = 1_000): Promise<{ rows: Array<{ id: string; ends_at: Date }>; dbNow: Date }> {
-    const rows = (await db.query(
+    const rows = (await queryRows(db, 
       `SELECT id, ends_at, clock_timestamp() AS db_now FROM auctions WHERE status = 'OPEN' ORDER BY ends_at LIMIT $1`,
       [limit],
     )) as Array<{ id: string; ends_at: Date; db_now: Date }>;
     if (rows.length > 0) return { rows, dbNow: rows[0].db_now };
-    const [clock] = (await db.query(`SELECT clock_timestamp() AS db_now`)) as Array<{ db_now: Date }>;
+    const [clock] = (await queryRows(db, `SELECT clock_timestamp() AS db_now`)) as Array<{ db_now: Date }>;
     return { rows: [], dbNow: clock.db_now };
   }
 
   /** Status and end of one auction with the db clock, after a close attempt found nothing due. */
   async timing(db: Db, auctionId: string): Promise<{ status: AuctionStatus; ends_at: Date | null; db_now: Date } | undefined> {
-    const rows = (await db.query(`SELECT status, ends_at, clock_timestamp() AS db_now FROM auctions WHERE id = $1`, [
+    const rows = (await queryRows(db, `SELECT status, ends_at, clock_timestamp() AS db_now FROM auctions WHERE id = $1`, [
       auctionId,
     ])) as Array<{ status: AuctionStatus; ends_at: Date | null; db_now: Date }>;
     return rows[0];

@@ -4,7 +4,7 @@
  * what runs inside which transaction.
  */
 import { Injectable } from '@nestjs/common';
-import type { Db } from './db';
+import { queryRows, type Db } from './db';
 
 export interface LeagueRow {
   id: string;
@@ -38,7 +38,7 @@ export class LeaguesRepository {
     tx: Db,
     league: { name: string; sport: string; inviteCode: string; ownerId: string; budget: bigint; maxParticipants: number },
   ): Promise<LeagueRow> {
-    const [row] = await tx.query(
+    const [row] = await queryRows(tx, 
       `INSERT INTO leagues (name, sport, invite_code, owner_id, budget, max_participants)
        VALUES ($1, $2, $3, $4, $5, $6)
        RETURNING id, name, sport, invite_code, owner_id, budget, max_participants, created_at, 0 AS participant_count`,
@@ -49,14 +49,14 @@ export class LeaguesRepository {
 
   /** Locks the league row so joins to one league are counted one at a time. */
   async lockLeague(tx: Db, leagueId: string): Promise<LeagueRow | undefined> {
-    const rows = (await tx.query(`SELECT ${LEAGUE_COLUMNS} FROM leagues l WHERE l.id = $1 FOR NO KEY UPDATE OF l`, [
+    const rows = (await queryRows(tx, `SELECT ${LEAGUE_COLUMNS} FROM leagues l WHERE l.id = $1 FOR NO KEY UPDATE OF l`, [
       leagueId,
     ])) as LeagueRow[];
     return rows[0];
   }
 
   async addParticipant(tx: Db, leagueId: string, userId: string, remainingBudget: string): Promise<ParticipantRow> {
-    const [row] = await tx.query(
+    const [row] = await queryRows(tx, 
       `INSERT INTO league_participants (league_id, user_id, remaining_budget) VALUES ($1, $2, $3)
        RETURNING user_id, remaining_budget, joined_at`,
       [leagueId, userId, remainingBudget],
@@ -65,7 +65,7 @@ export class LeaguesRepository {
   }
 
   async findParticipant(db: Db, leagueId: string, userId: string): Promise<ParticipantRow | undefined> {
-    const rows = (await db.query(
+    const rows = (await queryRows(db, 
       `SELECT user_id, remaining_budget, joined_at FROM league_participants WHERE league_id = $1 AND user_id = $2`,
       [leagueId, userId],
     )) as ParticipantRow[];
@@ -74,7 +74,7 @@ export class LeaguesRepository {
 
   /** The league, only when `userId` is one of its participants. */
   async findForMember(db: Db, leagueId: string, userId: string): Promise<LeagueRow | undefined> {
-    const rows = (await db.query(
+    const rows = (await queryRows(db, 
       `SELECT ${LEAGUE_COLUMNS} FROM leagues l
        JOIN league_participants m ON m.league_id = l.id AND m.user_id = $2
        WHERE l.id = $1`,
@@ -84,7 +84,7 @@ export class LeaguesRepository {
   }
 
   async listParticipants(db: Db, leagueId: string): Promise<ParticipantRow[]> {
-    return (await db.query(
+    return (await queryRows(db, 
       `SELECT user_id, remaining_budget, joined_at FROM league_participants WHERE league_id = $1 ORDER BY joined_at, user_id`,
       [leagueId],
     )) as ParticipantRow[];
@@ -103,7 +103,7 @@ export class LeaguesRepository {
       params.push(after.joinedAt, after.leagueId);
       where = `AND (m.joined_at, m.league_id) < ($3::timestamptz, $4::uuid)`;
     }
-    return (await db.query(
+    return (await queryRows(db, 
       `SELECT ${LEAGUE_COLUMNS}, m.remaining_budget, m.joined_at::text AS joined_at_text
        FROM league_participants m JOIN leagues l ON l.id = m.league_id
        WHERE m.user_id = $1 ${where}

@@ -40,7 +40,7 @@ export function decodeCursor(cursor: string): { joinedAt: string; leagueId: stri
     const [joinedAt, leagueId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     if (
       typeof joinedAt === 'string' &&
-      !Number.isNaN(Date.parse(joinedAt.replace(' ', 'T'))) &&
+      /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/.test(joinedAt) &&
       typeof leagueId === 'string' &&
       /^[0-9a-f-]{36}$/i.test(leagueId)
     ) {
