@@ -22,7 +22,6 @@ import { TokenService } from '../auth/token.service';
 import { AppConfig } from '../config/config.service';
 import { DomainError, type FieldProblem } from '../infra/http/domain-error';
 import { LOGGER } from '../infra/logging/logging.module';
-import { SecurityEventsService } from '../security/security-events.service';
 import { RateLimitService, type RateLimitDecision } from '../security/throttling/rate-limit.service';
 import { AuctionEventsRelay } from './auction-events.relay';
 import { AuctionTimersService } from './auction-timers.service';
@@ -67,7 +66,6 @@ export class AuctionsGateway implements OnGatewayInit<Server>, OnGatewayConnecti
     private readonly relay: AuctionEventsRelay,
     private readonly timers: AuctionTimersService,
     private readonly rateLimit: RateLimitService,
-    private readonly securityEvents: SecurityEventsService,
     private readonly metrics: AuctionMetrics,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -141,8 +139,8 @@ export class AuctionsGateway implements OnGatewayInit<Server>, OnGatewayConnecti
       // Counted before validation, as the HTTP guard counts before the validation pipe.
       const decision = await this.consumeBidBudget(user.id);
       if (!decision.allowed) {
+        // The limiter itself reports the RATE_LIMITED security event and the throttling metric.
         this.bidding.countRejection('RATE_LIMIT_EXCEEDED');
-        this.securityEvents.record(user.id, 'RATE_LIMITED').catch(() => undefined);
         return { ok: false, code: 'RATE_LIMIT_EXCEEDED', message: 'Too many bids; retry later', retryAfter: decision.resetSeconds };
       }
       let msg: PlaceBidMessage;
@@ -166,6 +164,7 @@ export class AuctionsGateway implements OnGatewayInit<Server>, OnGatewayConnecti
     try {
       return await this.rateLimit.consume('bids', `user:${userId}`);
     } catch (err) {
+      if (err instanceof DomainError) throw err; // e.g. 503 in fail-closed mode, decided by the limiter
       this.logger.warn({ err: String(err) }, 'bid throttle unavailable');
       if (this.config.get('RATE_LIMIT_FAIL_MODE') === 'closed') {
         throw new DomainError('SERVICE_UNAVAILABLE', 503, 'Throttling is unavailable; retry later');

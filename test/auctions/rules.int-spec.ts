@@ -5,7 +5,7 @@
  * charging the winner once, and the socket handshake.
  */
 import { api, createDatabase, createUser, sleep, sql, startApp, tokenFor, type AppProcess, type TestUser } from '../harness';
-import { connect, createAuction, emitAck, expectStatus, joinAuction, leagueWith, openAuction, refusal, users, waitFor } from './support';
+import { connect, createAuction, emitAck, joinAuction, leagueWith, openAuction, refusal, users, waitFor } from './support';
 
 describe('auction rules (single instance)', () => {
   let app: AppProcess;
