@@ -96,19 +96,26 @@ export class AuctionsRepository {
 
   /**
    * Locks the bidder's participation (so one user's bids across auctions of a league are counted
-   * one at a time) and reads the clock AFTER the auction lock was granted.
+   * one at a time), then reads budget, exposure and the clock in a SECOND statement: a statement
+   * that waits for a row lock keeps the snapshot it started with, so values read in the locking
+   * statement could miss what the previous lock holder just committed.
    */
   async lockBidder(tx: Db, auction: AuctionRow, userId: string): Promise<BidderRow | undefined> {
-    const rows = (await queryRows(tx, 
+    const locked = await queryRows(tx, `SELECT 1 FROM league_participants WHERE league_id = $1 AND user_id = $2 FOR NO KEY UPDATE`, [
+      auction.league_id,
+      userId,
+    ]);
+    if (locked.length === 0) return undefined;
+    const [row] = await queryRows<BidderRow>(
+      tx,
       `SELECT p.remaining_budget,
               (SELECT COALESCE(sum(o.current_amount), 0) FROM auctions o
                 WHERE o.league_id = p.league_id AND o.status = 'OPEN' AND o.leader_id = p.user_id AND o.id <> $3) AS exposure,
               (SELECT ends_at > clock_timestamp() FROM auctions WHERE id = $3) AS before_end
-       FROM league_participants p WHERE p.league_id = $1 AND p.user_id = $2
-       FOR NO KEY UPDATE OF p`,
+       FROM league_participants p WHERE p.league_id = $1 AND p.user_id = $2`,
       [auction.league_id, userId, auction.id],
-    )) as BidderRow[];
-    return rows[0];
+    );
+    return row;
   }
 
   /**

@@ -47,12 +47,15 @@ export class LeaguesRepository {
     return row as LeagueRow;
   }
 
-  /** Locks the league row so joins to one league are counted one at a time. */
+  /**
+   * Locks the league row so joins to one league are counted one at a time, then reads it (and its
+   * participant count) in a second statement, whose snapshot includes the previous joiner's commit.
+   */
   async lockLeague(tx: Db, leagueId: string): Promise<LeagueRow | undefined> {
-    const rows = (await queryRows(tx, `SELECT ${LEAGUE_COLUMNS} FROM leagues l WHERE l.id = $1 FOR NO KEY UPDATE OF l`, [
-      leagueId,
-    ])) as LeagueRow[];
-    return rows[0];
+    const locked = await queryRows(tx, `SELECT 1 FROM leagues WHERE id = $1 FOR NO KEY UPDATE`, [leagueId]);
+    if (locked.length === 0) return undefined;
+    const [row] = await queryRows<LeagueRow>(tx, `SELECT ${LEAGUE_COLUMNS} FROM leagues l WHERE l.id = $1`, [leagueId]);
+    return row;
   }
 
   async addParticipant(tx: Db, leagueId: string, userId: string, remainingBudget: string): Promise<ParticipantRow> {

@@ -172,6 +172,14 @@ describe('auction rules (single instance)', () => {
       expect((await post(`/api/v1/auctions/${b.id}/bids`, alice.token, { amount: '99.00' })).status).toBe(201);
     });
 
+    it('never lets concurrent bids of one user in several auctions commit more than the budget', async () => {
+      const league = await leagueWith(app.baseUrl, owner, [alice], { budget: '100.00' });
+      const auctions = await Promise.all(Array.from({ length: 10 }, () => openAuction(app.baseUrl, owner, league.id)));
+      const results = await Promise.all(auctions.map((x) => post(`/api/v1/auctions/${x.id}/bids`, alice.token, { amount: '30.00' })));
+      expect(results.filter((r) => r.status === 201)).toHaveLength(3); // 3 × 30 <= 100 < 4 × 30
+      expect(results.filter((r) => r.status === 422 && r.body.code === 'BUDGET_EXCEEDED')).toHaveLength(7);
+    });
+
     it('extends the end only for an accepted bid inside the anti-snipe window, then closes once and charges the winner', async () => {
       const league = await leagueWith(app.baseUrl, owner, [alice, bob], { budget: '50.00' });
       const auction = await openAuction(app.baseUrl, owner, league.id, { durationSeconds: 3, antiSnipeSeconds: 2, startingPrice: '10.00' });
