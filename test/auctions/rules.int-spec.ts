@@ -211,6 +211,16 @@ describe('auction rules (single instance)', () => {
     });
   });
 
+  it('documents the auction endpoints and their DTOs in OpenAPI', async () => {
+    const doc = (await api(app.baseUrl, 'GET', '/api/docs-json')).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/leagues', '/api/v1/leagues/{id}', '/api/v1/leagues/{id}/join', '/api/v1/leagues/{id}/auctions', '/api/v1/auctions/{id}', '/api/v1/auctions/{id}/start', '/api/v1/auctions/{id}/bids']),
+    );
+    expect(doc.components.schemas.CreateLeagueDto.required).toEqual(expect.arrayContaining(['name', 'sport', 'budget', 'maxParticipants']));
+    expect(doc.components.schemas.PlaceBidDto.properties.amount).toMatchObject({ type: 'string', example: '12.50' });
+    expect(doc.components.schemas.AuctionResponse.properties.status.enum).toEqual(['SCHEDULED', 'OPEN', 'CLOSED']);
+  });
+
   describe('socket', () => {
     it('refuses the handshake with UNAUTHENTICATED for a missing, expired or forged token, and EMAIL_NOT_VERIFIED when unverified', async () => {
       expect(await refusal(app.baseUrl, undefined)).toEqual({ message: 'UNAUTHENTICATED', active: false });
