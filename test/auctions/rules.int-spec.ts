@@ -4,6 +4,7 @@
  * BID_TOO_LOW, BUDGET_EXCEEDED, AUCTION_NOT_OPEN, NOT_A_PARTICIPANT, anti-snipe, the close
  * charging the winner once, and the socket handshake.
  */
+import { io } from 'socket.io-client';
 import { api, createDatabase, createUser, sleep, sql, startApp, tokenFor, type AppProcess, type TestUser } from '../harness';
 import { connect, createAuction, emitAck, joinAuction, leagueWith, openAuction, refusal, users, waitFor } from './support';
 
@@ -228,6 +229,31 @@ describe('auction rules (single instance)', () => {
       expect((await refusal(app.baseUrl, tokenFor(alice, { secret: 'another-secret-that-is-long-enough-000000' }))).message).toBe('UNAUTHENTICATED');
       const unverified = await createUser(dbUrl, { verified: false });
       expect((await refusal(app.baseUrl, unverified.token)).message).toBe('EMAIL_NOT_VERIFIED');
+    });
+
+    it('refuses a browser handshake from a foreign origin (CORS_ORIGINS empty) but accepts same-origin and non-browser clients', async () => {
+      const attempt = (origin?: string) =>
+        new Promise<string>((resolve) => {
+          const socket = io(app.baseUrl, {
+            path: '/api/socket.io',
+            transports: ['websocket'],
+            auth: { token: alice.token },
+            reconnection: false,
+            forceNew: true,
+            extraHeaders: origin ? { origin } : {},
+          });
+          socket.once('connect', () => {
+            socket.disconnect();
+            resolve('connected');
+          });
+          socket.once('connect_error', () => {
+            socket.disconnect();
+            resolve('refused');
+          });
+        });
+      expect(await attempt('https://evil.example')).toBe('refused');
+      expect(await attempt(app.baseUrl)).toBe('connected');
+      expect(await attempt()).toBe('connected');
     });
 
     it('answers every socket event through its ack with a stable code, never an internal error', async () => {
