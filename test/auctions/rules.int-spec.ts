@@ -183,18 +183,18 @@ describe('auction rules (single instance)', () => {
 
     it('extends the end only for an accepted bid inside the anti-snipe window, then closes once and charges the winner', async () => {
       const league = await leagueWith(app.baseUrl, owner, [alice, bob], { budget: '50.00' });
-      const auction = await openAuction(app.baseUrl, owner, league.id, { durationSeconds: 3, antiSnipeSeconds: 2, startingPrice: '10.00' });
+      const auction = await openAuction(app.baseUrl, owner, league.id, { durationSeconds: 6, antiSnipeSeconds: 3, startingPrice: '10.00' });
       const early = await post(`/api/v1/auctions/${auction.id}/bids`, alice.token, { amount: '10.00' });
       expect(early.status).toBe(201);
-      expect(early.body.endsAt).toBe(auction.endsAt); // more than 2 s left: no extension
-      await waitFor(() => Date.parse(auction.endsAt!) - Date.now() < 1_500, 5_000, 'the last 1.5 s of the auction');
+      expect(early.body.endsAt).toBe(auction.endsAt); // more than 3 s left: no extension
+      await waitFor(() => Date.parse(auction.endsAt!) - Date.now() < 2_000, 8_000, 'the last 2 s of the auction');
       const rejected = await post(`/api/v1/auctions/${auction.id}/bids`, bob.token, { amount: '10.50' });
       expect(rejected.body.code).toBe('BID_TOO_LOW');
       expect((await get(`/api/v1/auctions/${auction.id}`, bob.token)).body.endsAt).toBe(auction.endsAt); // a refused bid extends nothing
       const late = await post(`/api/v1/auctions/${auction.id}/bids`, bob.token, { amount: '11.00' });
       expect(late.status).toBe(201);
       expect(Date.parse(late.body.endsAt)).toBeGreaterThan(Date.parse(auction.endsAt!));
-      expect(Date.parse(late.body.endsAt) - Date.parse(late.body.at)).toBe(2_000);
+      expect(Date.parse(late.body.endsAt) - Date.parse(late.body.at)).toBe(3_000);
 
       await waitFor(async () => (await get(`/api/v1/auctions/${auction.id}`, bob.token)).body.status === 'CLOSED', 6_000, 'the auction to close');
       const closed = (await get(`/api/v1/auctions/${auction.id}`, bob.token)).body;
@@ -210,6 +210,22 @@ describe('auction rules (single instance)', () => {
       const after = await post(`/api/v1/auctions/${auction.id}/bids`, alice.token, { amount: '40.00' });
       expect([after.status, after.body.code]).toEqual([409, 'AUCTION_NOT_OPEN']);
     });
+  });
+
+  it('closes an auction without bids with no winner and charges nobody', async () => {
+    const league = await leagueWith(app.baseUrl, owner, [alice], { budget: '10.00' });
+    const auction = await openAuction(app.baseUrl, owner, league.id, { durationSeconds: 2 });
+    const s = await connect(app.baseUrl, alice.token);
+    try {
+      await joinAuction(s, auction.id);
+      await waitFor(() => s.of('auction_closed').length === 1, 4_000, 'auction_closed');
+      expect(s.of('auction_closed')).toEqual([{ auctionId: auction.id, seq: 1, winnerId: null, amount: null }]);
+    } finally {
+      s.close();
+    }
+    expect((await get(`/api/v1/auctions/${auction.id}`, alice.token)).body).toMatchObject({ status: 'CLOSED', winnerId: null, currentAmount: null, seq: 1 });
+    const budgets = await sql<{ remaining_budget: string }>(dbUrl, 'SELECT remaining_budget FROM league_participants WHERE league_id = $1', [league.id]);
+    expect(budgets.map((b) => b.remaining_budget)).toEqual(['1000', '1000']);
   });
 
   it('documents the auction endpoints and their DTOs in OpenAPI', async () => {
