@@ -15,8 +15,8 @@ WORKDIR /app
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
+# Everything the build reads (src/, migrations/, tsconfig*.json); .dockerignore keeps out the rest.
+COPY . .
 RUN npm run build
 
 # ---- runtime: production dependencies and dist/ only ----

@@ -12,6 +12,7 @@ import { AuthModule } from './auth/auth.module';
 import { AuditModule } from './security/audit/audit.module';
 import { SecurityModule } from './security/security.module';
 import { AuctionsModule } from './auctions/auctions.module';
+import { TransactionsModule } from './transactions/transactions.module';
 
 @Module({})
 export class AppModule {
@@ -31,6 +32,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         AuctionsModule,
+        TransactionsModule,
       ],
     };
   }

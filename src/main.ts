@@ -2,6 +2,7 @@
  * Bootstrap only: validated config, the Fastify adapter, global pipes/filters/hooks, OpenAPI,
  * signal handling for graceful shutdown, listen.
  */
+import './tracing'; // first: instrumentations must hook modules before they load
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
@@ -19,7 +20,10 @@ import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisFactory } from './infra/redis/redis.factory';
 import { RedisIoAdapter } from './auctions/redis-io.adapter';
+import { registerSecurityHeaderExtras, SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
+import { corsOptions } from './security/http/cors';
 import { AppModule } from './app.module';
+import { shutdownTracing, tracingEnabled } from './tracing';
 
 const BODY_LIMIT = 100 * 1024;
 
@@ -35,8 +39,12 @@ export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
+    // Explicit although class-validator's default: a body that is not an object of the DTO fails.
+    forbidUnknownValues: true,
     transform: true,
     stopAtFirstError: false,
+    // Never keep the submitted values (passwords, tokens) on validation errors.
+    validationError: { target: false, value: false },
     exceptionFactory: (errors) =>
       new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', flattenValidationErrors(errors)),
   });
@@ -80,7 +88,12 @@ async function bootstrap(): Promise<void> {
 
   const metrics = app.get(MetricsService);
   const shutdown = app.get(ShutdownService);
-  registerHttpHooks(app.getHttpAdapter().getInstance(), { logger, metrics, shutdown });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Security headers first, so every answer carries them (including the 503s of the hooks below).
+  app.useSecurityHeaders(SECURITY_HEADERS_OPTIONS);
+  registerSecurityHeaderExtras(fastify);
+  app.enableCors(corsOptions(config.CORS_ORIGINS));
+  registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
   app.useGlobalFilters(new ProblemFilter(logger, metrics));
   app.useGlobalPipes(validationPipe());
 
@@ -133,7 +146,8 @@ function installSignalHandlers(
     setTimeout(() => {
       shutdown.beginClose();
       app.close().then(
-        () => {
+        async () => {
+          await shutdownTracing().catch(() => undefined);
           logger.info('shutdown complete');
           process.exit(0);
         },

@@ -34,6 +34,23 @@ const list = z
       .filter((s) => s.length > 0),
   );
 
+/**
+ * Browser origins allowed by CORS, e.g. "https://app.example.com". Credentials (the
+ * Authorization header) are allowed, so a wildcard is refused rather than reflected.
+ */
+const origins = list.transform((entries, ctx) =>
+  entries.map((entry) => {
+    try {
+      const url = new URL(entry);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin !== 'null' && !entry.includes('*')) return url.origin;
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin such as https://app.example.com (no wildcards, no paths)` });
+    return entry;
+  }),
+);
+
 /** "limit/seconds", e.g. "20/60". */
 export interface RateBudget {
   limit: number;
@@ -106,7 +123,7 @@ export const configSchema = z
     JWT_REFRESH_TTL: int(2_592_000, 60),
     JWT_ISSUER: z.string().min(1).default('bulwark'),
     JWT_AUDIENCE: z.string().min(1).default('bulwark-api'),
-    CORS_ORIGINS: list,
+    CORS_ORIGINS: origins,
     TRUST_PROXY: list,
     SMTP_URL: url(['smtp:', 'smtps:']),
     MAIL_FROM: z.string().default('Bulwark <no-reply@bulwark.local>'),
@@ -125,12 +142,14 @@ export const configSchema = z
     TLS_KEY_FILE: optionalString,
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_REDIS_TIMEOUT_MS: int(100, 1, 10_000),
+    REDIS_STORE_TIMEOUT_MS: int(500, 1, 10_000),
     RATE_LIMIT_DEPOSITS: budget('50/3600'),
     RATE_LIMIT_WITHDRAWALS: budget('30/3600'),
     RATE_LIMIT_TRANSFERS: budget('20/3600'),
     RATE_LIMIT_LEAGUES: budget('5/300'),
     RATE_LIMIT_BIDS: budget('20/60'),
     RATE_LIMIT_SIGNIN: budget('10/60'),
+    RATE_LIMIT_STATUS: budget('60/60'),
     IP_BLOCK_THRESHOLD: budget('100/60'),
     IP_BLOCK_DURATION_S: int(900, 1),
     ABUSE_THRESHOLD: budget('50/300'),
@@ -139,23 +158,14 @@ export const configSchema = z
     TRANSFER_LIMITS_BASIC: transferLimit('1000.00/5000.00'),
     TRANSFER_LIMITS_PREMIUM: transferLimit('10000.00/50000.00'),
     TRANSFER_LIMITS_BUSINESS: transferLimit('100000.00/500000.00'),
+    LEDGER_CURRENCIES: z
+      .string()
+      .default('GBP,EUR,USD')
+      .transform((v) => v.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0))
+      .refine((l) => l.length > 0 && l.every((c) => /^[A-Z]{3}$/.test(c)), { message: 'expected ISO 4217 codes, e.g. GBP,EUR,USD' }),
+    IDEMPOTENCY_KEY_TTL_S: int(86_400, 60),
   })
   .superRefine((c, ctx) => {
-    if (c.NODE_ENV === 'production') {
-      if (!c.DATABASE_URL) {
-        ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
-      }
-      if (!c.REDIS_URL) {
-        ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production' });
-      }
-      if (c.JWT_SECRET.length < 32 || WEAK_SECRETS.has(c.JWT_SECRET.toLowerCase())) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['JWT_SECRET'],
-          message: 'is weak: use at least 32 random characters, not a well-known default',
-        });
-      }
-    }
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({
         code: 'custom',
@@ -164,6 +174,22 @@ export const configSchema = z
       });
     }
   });
+
+/**
+ * Production rules, checked on the raw environment so they are reported together with any
+ * other invalid key (a schema failure elsewhere must not hide them).
+ */
+function productionProblems(env: Record<string, string>): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (!env.DATABASE_URL) problems.push('DATABASE_URL is required in production');
+  if (!env.REDIS_URL) problems.push('REDIS_URL is required in production');
+  const secret = env.JWT_SECRET ?? '';
+  if (secret.length < 32 || WEAK_SECRETS.has(secret.toLowerCase())) {
+    problems.push('JWT_SECRET is weak: use at least 32 random characters, not a well-known default');
+  }
+  return problems;
+}
 
 export type Config = z.output<typeof configSchema>;
 
@@ -181,7 +207,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if (v !== undefined && v !== '') cleaned[k] = v;
   }
   const result = configSchema.safeParse(cleaned);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`);
-  throw new ConfigError(problems);
+  const problems = productionProblems(cleaned);
+  if (!result.success) {
+    problems.push(...result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result.data!;
 }

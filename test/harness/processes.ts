@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
@@ -157,6 +158,21 @@ export interface StartAppOptions {
   /** Wait for /health/ready (default) or only for the port to answer. */
   waitFor?: 'ready' | 'live';
   port?: number;
+  /** The app serves HTTPS (TLS_CERT_FILE/TLS_KEY_FILE in env); readiness is polled with this CA. */
+  tlsCa?: string;
+}
+
+/** GET over HTTPS trusting `ca` (the global fetch cannot take a custom CA). */
+export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((res, rej) => {
+    const req = httpsRequest(url, { ca, method: 'GET' }, (r) => {
+      let body = '';
+      r.on('data', (d: Buffer) => (body += d.toString()));
+      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+    });
+    req.on('error', rej);
+    req.end();
+  });
 }
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789abcdef';
@@ -174,6 +190,9 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     LOG_LEVEL: 'info',
     SHUTDOWN_DRAIN_MS: '200',
     SHUTDOWN_GRACE_MS: '10000',
+    // All test traffic comes from 127.0.0.1 and the shared Redis outlives each test file: with the
+    // production IP threshold (100/min) busy tests would block each other. IP tests set their own.
+    IP_BLOCK_THRESHOLD: '1000000/60',
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   };
@@ -182,7 +201,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `${opts.tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
   const app: AppProcess = {
     baseUrl,
     port,
@@ -207,8 +226,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before ready:\n${output.slice(-4000)}`);
     try {
-      const res = await fetch(baseUrl + path);
-      if (res.status === 200) return app;
+      const status = opts.tlsCa ? (await httpsGet(baseUrl + path, opts.tlsCa)).status : (await fetch(baseUrl + path)).status;
+      if (status === 200) return app;
     } catch {
       /* not listening yet */
     }

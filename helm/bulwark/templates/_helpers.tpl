@@ -125,9 +125,11 @@ that is too small fails the render instead of silently cutting shutdown short.
 Data of the chart-managed Secret (only used when existingSecret is empty).
 */}}
 {{- define "bulwark.secretData" -}}
+{{- $data := dict }}
 {{- range $key := list "DATABASE_URL" "REDIS_URL" "JWT_SECRET" "SMTP_URL" }}
-{{ $key }}: {{ index $.Values.secrets $key | default "" | quote }}
+{{- $_ := set $data $key (index $.Values.secrets $key | default "" | toString) }}
 {{- end }}
+{{- toYaml $data }}
 {{- end }}
 
 {{/*

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { ShutdownService } from '../lifecycle/shutdown.service';
@@ -26,18 +27,28 @@ type WithCtx = FastifyRequest & { [CTX]?: RequestContext; [STARTED]?: bigint };
 
 export function registerHttpHooks(
   fastify: FastifyInstance,
-  deps: { logger: Logger; metrics: MetricsService; shutdown: ShutdownService },
+  deps: { logger: Logger; metrics: MetricsService; shutdown: ShutdownService; tracing: boolean },
 ): void {
   fastify.addHook('onRequest', (req: WithCtx, reply, done) => {
     req[STARTED] = process.hrtime.bigint();
     void reply.header('x-request-id', req.id);
     const ctx: RequestContext = { requestId: String(req.id), ip: req.ip, userAgent: req.headers['user-agent'] };
+    if (deps.tracing) ctx.traceId = trace.getActiveSpan()?.spanContext().traceId;
     req[CTX] = ctx;
     if (deps.shutdown.isClosing) {
       void reply.header('connection', 'close');
-      sendProblem(req, reply, new DomainError('SERVICE_UNAVAILABLE', 503, 'Server is shutting down; retry on another instance'), deps.logger, deps.metrics);
+      sendProblem(
+        req,
+        reply,
+        new DomainError('SERVICE_UNAVAILABLE', 503, 'Server is shutting down; retry on another instance'),
+        deps.logger,
+        deps.metrics,
+      );
       return;
     }
+    // While draining, every answer closes its connection, so clients holding keep-alive
+    // connections reconnect (through the load balancer) to a replica that is staying.
+    if (deps.shutdown.isShuttingDown) void reply.header('connection', 'close');
     requestContext.run(ctx, done);
   });
 
@@ -51,11 +62,28 @@ export function registerHttpHooks(
 
   fastify.addHook('onResponse', (req: WithCtx, reply, done) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    const labels = { method: req.method, route: reply.statusCode === 404 && !req.routeOptions?.url ? 'unmatched' : route };
+    const labels = {
+      method: req.method,
+      route: reply.statusCode === 404 && !req.routeOptions?.url ? 'unmatched' : route,
+    };
     deps.metrics.httpRequestsTotal.inc({ ...labels, status: String(reply.statusCode) });
     const started = req[STARTED];
-    if (started !== undefined) {
-      deps.metrics.httpRequestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = started !== undefined ? Number(process.hrtime.bigint() - started) / 1e9 : 0;
+    deps.metrics.httpRequestDuration.observe(labels, seconds);
+    // Access log (probes and scrapes excluded: they would drown everything else).
+    if (!route.startsWith('/health/') && route !== '/metrics') {
+      const ctx = req[CTX];
+      const line = {
+        requestId: req.id,
+        traceId: ctx?.traceId,
+        userId: ctx?.userId,
+        method: req.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(seconds * 1000),
+      };
+      if (reply.statusCode >= 500) deps.logger.error(line, 'request completed');
+      else deps.logger.info(line, 'request completed');
     }
     done();
   });

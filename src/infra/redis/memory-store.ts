@@ -1,6 +1,6 @@
 /** In-process SharedStore: single-instance mode and the local fallback while Redis is down. */
-import type { SharedStore, WindowResult } from './shared-store';
-import { slidingWindow } from './sliding-window';
+import type { BlockingWindowResult, SharedStore, WindowResult, WindowUsage } from './shared-store';
+import { recordHit, windowUsage } from './sliding-window';
 
 interface Entry {
   value: string;
@@ -18,12 +18,46 @@ export class MemoryStore implements SharedStore {
     this.sweeper.unref();
   }
 
+  // Everything below runs synchronously between awaits, so each call is atomic in this process.
   async hitWindow(key: string, limit: number, windowMs: number): Promise<WindowResult> {
+    return this.hitWindowNow(key, limit, windowMs, this.clock());
+  }
+
+  async hitBlockingWindow(
+    key: string,
+    blockKey: string,
+    limit: number,
+    windowMs: number,
+    blockMs: number,
+    blockValue: string,
+  ): Promise<BlockingWindowResult> {
+    const now = this.clock();
+    const block = this.live(blockKey);
+    if (block) {
+      return { blocked: true, blockedNow: false, count: 0, resetMs: block.expiresAt === undefined ? blockMs : block.expiresAt - now };
+    }
+    const hit = this.hitWindowNow(key, limit, windowMs, now);
+    if (hit.allowed) return { blocked: false, blockedNow: false, count: hit.count, resetMs: 0 };
+    this.values.set(blockKey, { value: blockValue, expiresAt: now + blockMs });
+    this.windows.delete(key);
+    return { blocked: true, blockedNow: true, count: hit.count, resetMs: blockMs };
+  }
+
+  async windowUsage(key: string, windowMs: number): Promise<WindowUsage> {
     const now = this.clock();
     const current = this.windows.get(key);
-    const decision = slidingWindow(current && current.expiresAt > now ? current.hits : [], now, limit, windowMs);
-    this.windows.set(key, { hits: decision.hits, expiresAt: now + windowMs });
-    return { allowed: decision.allowed, count: decision.count, resetMs: decision.resetMs };
+    return current && current.expiresAt > now ? windowUsage(current.hits, now, windowMs) : { count: 0, resetMs: 0 };
+  }
+
+  private hitWindowNow(key: string, limit: number, windowMs: number, now: number): WindowResult {
+    let current = this.windows.get(key);
+    if (!current || current.expiresAt <= now) {
+      current = { hits: [], expiresAt: 0 };
+      this.windows.set(key, current);
+    }
+    const decision = recordHit(current.hits, now, limit, windowMs);
+    current.expiresAt = now + windowMs;
+    return decision;
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
@@ -39,6 +73,12 @@ export class MemoryStore implements SharedStore {
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     this.values.set(key, { value, expiresAt: ttlMs ? this.clock() + ttlMs : undefined });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+    if (this.live(key)) return false;
+    await this.set(key, value, ttlMs);
+    return true;
   }
 
   async ttl(key: string): Promise<number> {

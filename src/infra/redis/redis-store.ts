@@ -1,8 +1,8 @@
 /** Redis SharedStore: every read-modify-write is one atomic command or Lua script. */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { SharedStore, WindowResult } from './shared-store';
-import { SLIDING_WINDOW_LUA } from './sliding-window';
+import type { BlockingWindowResult, SharedStore, WindowResult, WindowUsage } from './shared-store';
+import { BLOCKING_WINDOW_LUA, SLIDING_WINDOW_LUA, WINDOW_USAGE_LUA } from './sliding-window';
 
 const INCREMENT_LUA = `
 local v = redis.call('INCR', KEYS[1])
@@ -23,6 +23,16 @@ return 0`;
 
 type ScriptedRedis = Redis & {
   bwWindow(key: string, limit: number, windowMs: number, member: string): Promise<[number, number, number]>;
+  bwBlockingWindow(
+    key: string,
+    blockKey: string,
+    limit: number,
+    windowMs: number,
+    member: string,
+    blockMs: number,
+    blockValue: string,
+  ): Promise<[number, number, number, number]>;
+  bwWindowUsage(key: string, windowMs: number): Promise<[number, number]>;
   bwIncrement(key: string, ttlMs: number): Promise<number>;
   bwAcquireLease(key: string, owner: string, ttlMs: number): Promise<number>;
   bwReleaseLease(key: string, owner: string): Promise<number>;
@@ -31,16 +41,31 @@ type ScriptedRedis = Redis & {
 export class RedisStore implements SharedStore {
   readonly kind = 'redis' as const;
   private readonly redis: ScriptedRedis;
+  // Window members must be unique across replicas: a per-process id plus a counter is enough
+  // and cheaper than a UUID per hit.
+  private readonly memberPrefix = `${randomUUID()}:`;
+  private memberSeq = 0;
 
   constructor(
     client: Redis,
     private readonly prefix = 'bw:',
   ) {
     client.defineCommand('bwWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
+    client.defineCommand('bwBlockingWindow', { numberOfKeys: 2, lua: BLOCKING_WINDOW_LUA });
+    client.defineCommand('bwWindowUsage', { numberOfKeys: 1, lua: WINDOW_USAGE_LUA });
     client.defineCommand('bwIncrement', { numberOfKeys: 1, lua: INCREMENT_LUA });
     client.defineCommand('bwAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE_LUA });
     client.defineCommand('bwReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_LUA });
     this.redis = client as ScriptedRedis;
+  }
+
+  /**
+   * Loads every script into Redis's cache, so the first calls after start-up do not pay the
+   * EVALSHA → NOSCRIPT → EVAL detour under load. Best effort (Redis may be down at start).
+   */
+  async loadScripts(): Promise<void> {
+    const scripts = [SLIDING_WINDOW_LUA, BLOCKING_WINDOW_LUA, WINDOW_USAGE_LUA, INCREMENT_LUA, ACQUIRE_LEASE_LUA, RELEASE_LEASE_LUA];
+    await Promise.all(scripts.map((lua) => this.redis.script('LOAD', lua))).catch(() => undefined);
   }
 
   get client(): Redis {
@@ -48,8 +73,38 @@ export class RedisStore implements SharedStore {
   }
 
   async hitWindow(key: string, limit: number, windowMs: number): Promise<WindowResult> {
-    const [allowed, count, resetMs] = await this.redis.bwWindow(this.prefix + key, limit, windowMs, randomUUID());
+    const [allowed, count, resetMs] = await this.redis.bwWindow(this.prefix + key, limit, windowMs, this.nextMember());
     return { allowed: allowed === 1, count, resetMs };
+  }
+
+  async hitBlockingWindow(
+    key: string,
+    blockKey: string,
+    limit: number,
+    windowMs: number,
+    blockMs: number,
+    blockValue: string,
+  ): Promise<BlockingWindowResult> {
+    const [blocked, blockedNow, count, resetMs] = await this.redis.bwBlockingWindow(
+      this.prefix + key,
+      this.prefix + blockKey,
+      limit,
+      windowMs,
+      this.nextMember(),
+      blockMs,
+      blockValue,
+    );
+    return { blocked: blocked === 1, blockedNow: blockedNow === 1, count, resetMs };
+  }
+
+  async windowUsage(key: string, windowMs: number): Promise<WindowUsage> {
+    const [count, resetMs] = await this.redis.bwWindowUsage(this.prefix + key, windowMs);
+    return { count, resetMs };
+  }
+
+  private nextMember(): string {
+    this.memberSeq = (this.memberSeq + 1) % Number.MAX_SAFE_INTEGER;
+    return this.memberPrefix + this.memberSeq.toString(36);
   }
 
   increment(key: string, ttlMs: number): Promise<number> {
@@ -63,6 +118,11 @@ export class RedisStore implements SharedStore {
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     if (ttlMs) await this.redis.set(this.prefix + key, value, 'PX', ttlMs);
     else await this.redis.set(this.prefix + key, value);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+    const res = ttlMs ? await this.redis.set(this.prefix + key, value, 'PX', ttlMs, 'NX') : await this.redis.set(this.prefix + key, value, 'NX');
+    return res === 'OK';
   }
 
   ttl(key: string): Promise<number> {

@@ -1,15 +1,19 @@
 /**
  * Provides the SharedStore: Redis-backed when REDIS_URL is set, in-process otherwise
- * (logged once at WARN as single-instance mode).
+ * (logged once at WARN as single-instance mode). The Redis-backed store is wrapped in a
+ * ResilientStore: while Redis is unreachable, counters fall back to this process (reported as
+ * the degraded feature `shared-state`) and leases fail fast.
  */
 import { Global, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/config.service';
 import { LOGGER } from '../logging/logging.module';
+import { DegradationRegistry } from '../resilience/degradation.registry';
 import { MemoryStore } from './memory-store';
 import { RedisFactory } from './redis.factory';
 import { RedisStore } from './redis-store';
+import { ResilientStore } from './resilient-store';
 
 export const SHARED_STORE = Symbol('SHARED_STORE');
 
@@ -37,12 +41,26 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
     {
       provide: SHARED_STORE,
       // Depends on DataSource only to open after it: shutdown closes in reverse order (Redis, then the pool).
-      inject: [RedisFactory, DataSource],
-      useFactory: async (factory: RedisFactory) => {
+      inject: [RedisFactory, DataSource, AppConfig, DegradationRegistry, LOGGER],
+      useFactory: async (factory: RedisFactory, _ds: DataSource, config: AppConfig, degradation: DegradationRegistry, logger: Logger) => {
         if (!factory.enabled) return new MemoryStore();
         const client = factory.create({ name: 'store' });
         await RedisFactory.waitReady(client, 3_000);
-        return new RedisStore(client);
+        const redisStore = new RedisStore(client);
+        await redisStore.loadScripts();
+        const store = new ResilientStore(redisStore, new MemoryStore(), {
+          deadlineMs: config.get('REDIS_STORE_TIMEOUT_MS'),
+          isConnected: () => client.status === 'ready',
+          onStateChange: (available, reason) =>
+            available
+              ? logger.info({ store: 'shared' }, 'shared store: redis answers again; shared counters resumed')
+              : logger.warn({ store: 'shared', reason }, 'shared store: redis unavailable; counters fall back to this process'),
+        });
+        degradation.registerFeature('shared-state', () => {
+          const reason = store.unavailableReason();
+          return reason && `${reason}: lockout, abuse and other shared counters are kept per replica`;
+        });
+        return store;
       },
     },
   ],

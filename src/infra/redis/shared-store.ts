@@ -12,6 +12,22 @@ export interface WindowResult {
   resetMs: number;
 }
 
+export interface BlockingWindowResult {
+  /** True while the subject is blocked, including by this very hit. */
+  blocked: boolean;
+  /** True for exactly one hit across all replicas: the one that started the block. */
+  blockedNow: boolean;
+  /** Hits in the window (0 while blocked). */
+  count: number;
+  /** Time left of the block when blocked; else 0. */
+  resetMs: number;
+}
+
+export interface WindowUsage {
+  count: number;
+  resetMs: number;
+}
+
 export interface SharedStore {
   readonly kind: 'redis' | 'memory';
   /**
@@ -19,10 +35,20 @@ export interface SharedStore {
    * happened in the last `windowMs`. N allowed means exactly N, whatever the concurrency.
    */
   hitWindow(key: string, limit: number, windowMs: number): Promise<WindowResult>;
+  /**
+   * hitWindow plus a block: while `blockKey` exists every hit is refused uncounted; the hit over
+   * `limit` sets `blockKey` = `blockValue` for `blockMs` (atomically, once) and resets the window.
+   * Both keys must share a {hash tag} (Redis Cluster).
+   */
+  hitBlockingWindow(key: string, blockKey: string, limit: number, windowMs: number, blockMs: number, blockValue: string): Promise<BlockingWindowResult>;
+  /** Hits currently in a hitWindow window, without counting one. */
+  windowUsage(key: string, windowMs: number): Promise<WindowUsage>;
   /** Increments a counter, (re)setting its expiry only when the key is new; returns the value. */
   increment(key: string, ttlMs: number): Promise<number>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets the key only when it does not exist (SET NX); true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean>;
   /** Remaining time to live in ms; -1 without expiry; -2 when missing. */
   ttl(key: string): Promise<number>;
   del(key: string): Promise<void>;

@@ -1,0 +1,112 @@
+'use strict';
+/**
+ * Processes the benchmark starts and stops by PID: embedded PostgreSQL, redis-server, app
+ * replicas (`node dist/main.js`) and the anchors. Everything on 127.0.0.1, free ports.
+ */
+const { spawn, spawnSync } = require('node:child_process');
+const { createServer } = require('node:net');
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..', '..');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const started = [];
+
+function track(child, name) {
+  started.push({ child, name });
+  return child;
+}
+
+function stopChild(child, signal = 'SIGTERM', timeoutMs = 20_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((res) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      res(code);
+    });
+    child.kill(signal);
+  });
+}
+
+async function stopAll() {
+  for (const { child } of started.reverse()) await stopChild(child);
+}
+
+function ensureApt(binary, pkg) {
+  if (spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0) return;
+  process.stdout.write(`installing ${pkg} (for ${binary})\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('sh', ['-c', `printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; apt-get update -qq && apt-get install -y -qq ${pkg}; rm -f /usr/sbin/policy-rc.d`], { stdio: 'inherit', env });
+  if (spawnSync('sh', ['-c', `command -v ${binary}`]).status !== 0) throw new Error(`${binary} is still missing after installing ${pkg}`);
+}
+
+async function startPostgres(dataDir) {
+  const port = await freePort();
+  const child = track(spawn(process.execPath, [join(ROOT, 'dist/infra/database/embedded-cli.js'), '--dir', dataDir, '--port', String(port)], { stdio: ['pipe', 'pipe', 'inherit'] }), 'postgres');
+  const line = await new Promise((res, rej) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) res(out.split('\n')[0]);
+    });
+    child.once('exit', (c) => rej(new Error(`embedded postgres exited ${c}`)));
+  });
+  return { ...JSON.parse(line), child };
+}
+
+async function startRedis() {
+  ensureApt('redis-server', 'redis-server');
+  const port = await freePort();
+  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] }), 'redis');
+  await new Promise((res, rej) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('Ready to accept connections')) res();
+    });
+    child.once('exit', (c) => rej(new Error(`redis exited ${c}`)));
+  });
+  return { url: `redis://127.0.0.1:${port}`, port, child };
+}
+
+/** Starts a replica and resolves once /health/ready answers 200; returns cold-start time. */
+async function startReplica(env) {
+  const port = await freePort();
+  const t0 = process.hrtime.bigint();
+  const child = track(spawn(process.execPath, [join(ROOT, 'dist/main.js')], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`replica exited ${child.exitCode}: ${stderr.slice(-2000)}`);
+    try {
+      if ((await fetch(`${baseUrl}/health/ready`)).status === 200) break;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(20);
+  }
+  return { baseUrl, port, child, pid: child.pid, coldStartMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+}
+
+/** Resident set size now and at its peak (VmHWM), in MB. */
+function rss(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number((new RegExp(`${key}:\\s+(\\d+)`).exec(status) || [])[1] || 0);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+module.exports = { ROOT, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startRedis, startReplica, rss };

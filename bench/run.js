@@ -1,0 +1,278 @@
+'use strict';
+/**
+ * `npm run bench`: Bulwark against physical anchors measured in the same run (DESIGN.md §9).
+ * Starts PostgreSQL and Redis, two production replicas of dist/main.js (throttling limits raised)
+ * plus one with throttling off, then drives them from this process with autocannon and
+ * socket.io-client, all on 127.0.0.1, each phase bounded in time. Anchors: pgbench TPC-B at the
+ * same client count, a bare Fastify hello-world, a bare socket.io + redis-adapter fan-out.
+ * Prints a table and writes bench/results/<UTC timestamp>.json.
+ */
+const { spawn, spawnSync } = require('node:child_process');
+const { mkdtempSync, writeFileSync, mkdirSync } = require('node:fs');
+const { tmpdir, cpus, totalmem } = require('node:os');
+const { join } = require('node:path');
+const { randomUUID } = require('node:crypto');
+const { Client } = require('pg');
+const jwt = require('jsonwebtoken');
+const procs = require('./lib/procs');
+const http = require('./lib/http-load');
+const { connectClients } = require('./lib/fanout');
+
+const PHASE_SEC = Number(process.env.BENCH_PHASE_SEC || 10);
+const CLIENTS = 32;
+const SOCKETS = Number(process.env.BENCH_SOCKETS || 1000);
+const BIDS_PER_SEC = 20;
+const SECRET = `bench-${randomUUID()}-${randomUUID()}`;
+const log = (m) => process.stdout.write(`[bench] ${m}\n`);
+
+async function api(baseUrl, method, path, token, body) {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : undefined;
+  if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
+  return json;
+}
+
+async function createUsers(dbUrl, n, roles) {
+  const client = new Client({ connectionString: dbUrl });
+  await client.connect();
+  const users = [];
+  for (let i = 0; i < n; i++) {
+    const email = `bench-${randomUUID().slice(0, 8)}@example.test`;
+    const { rows } = await client.query(
+      `INSERT INTO users (email, password_hash, roles, privilege_level, email_verified_at) VALUES ($1, '!', $2, 'BUSINESS', now()) RETURNING id`,
+      [email, roles],
+    );
+    const token = jwt.sign({ sub: rows[0].id, email, roles, lvl: 'BUSINESS', ev: true }, SECRET, {
+      algorithm: 'HS256', expiresIn: 3600, issuer: 'bulwark', audience: 'bulwark-api', jwtid: randomUUID(),
+    });
+    users.push({ id: rows[0].id, token });
+  }
+  await client.end();
+  return users;
+}
+
+function pgbench(url, clients) {
+  procs.ensureApt('pgbench', 'postgresql-15');
+  const u = new URL(url);
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
+  const conn = ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username)];
+  spawnSync('psql', [...conn, '-d', 'postgres', '-c', 'CREATE DATABASE pgbench'], { env, encoding: 'utf8' });
+  const init = spawnSync('pgbench', [...conn, '-i', '-s', '10', '-q', 'pgbench'], { env, encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+  const run = spawnSync('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(PHASE_SEC), '-M', 'prepared', 'pgbench'], { env, encoding: 'utf8' });
+  const m = /tps = ([\d.]+)/.exec(run.stdout);
+  if (!m) throw new Error(`pgbench failed: ${run.stderr}${run.stdout}`);
+  return Math.round(Number(m[1]));
+}
+
+async function spawnReady(args, stdinPipe = false) {
+  const child = procs.track(spawn(process.execPath, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'] }), 'anchor');
+  await new Promise((res, rej) => {
+    child.stdout.on('data', (d) => String(d).includes('ready') && res());
+    child.once('exit', (c) => rej(new Error(`anchor exited ${c}`)));
+  });
+  return child;
+}
+
+async function bareFanout(redisUrl) {
+  const [pa, pb] = [await procs.freePort(), await procs.freePort()];
+  const a = await spawnReady([join(__dirname, 'anchors/socketio-node.js'), String(pa), redisUrl, '1', String(BIDS_PER_SEC), String(PHASE_SEC)], true);
+  const b = await spawnReady([join(__dirname, 'anchors/socketio-node.js'), String(pb), redisUrl, '0', '0', '0']);
+  const clients = await connectClients({
+    urls: [`http://127.0.0.1:${pa}`, `http://127.0.0.1:${pb}`], count: SOCKETS, path: '/socket.io',
+    join: { event: 'join', payload: {} }, event: 'tick', atOf: (p) => p.at, seqOf: (p) => p.seq,
+  });
+  await procs.sleep(300);
+  a.stdin.write('go\n');
+  await procs.sleep(PHASE_SEC * 1000 + 1500);
+  const stats = clients.stats(BIDS_PER_SEC * PHASE_SEC);
+  clients.close();
+  await procs.stopChild(a);
+  await procs.stopChild(b);
+  return stats;
+}
+
+async function main() {
+  const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  if (spawnSync('test', ['-f', join(procs.ROOT, 'dist/main.js')]).status !== 0) throw new Error('run `npm run build` first');
+  log('starting PostgreSQL and Redis');
+  const pg = await procs.startPostgres(join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), 'pg'));
+  const redis = await procs.startRedis();
+  const dbUrl = pg.url.replace(/\/postgres$/, '/bulwark');
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE bulwark');
+  await admin.end();
+  const mig = spawnSync(process.execPath, [join(procs.ROOT, 'dist/infra/database/migrate.js'), 'run'], { env: { PATH: process.env.PATH, DATABASE_URL: dbUrl }, encoding: 'utf8' });
+  if (mig.status !== 0) throw new Error(`migrations failed: ${mig.stderr}`);
+  const serverVersion = spawnSync('psql', [pg.url, '-tAc', 'SHOW server_version'], { encoding: 'utf8' }).stdout.trim();
+
+  log('anchor: pgbench TPC-B');
+  const pgbenchTps = pgbench(pg.url, CLIENTS);
+  log('anchor: bare Fastify hello-world');
+  const fport = await procs.freePort();
+  const fastify = await spawnReady([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
+  const fastifyHello = await http.run({ urls: [`http://127.0.0.1:${fport}/`], connections: 50, durationSec: PHASE_SEC });
+  await procs.stopChild(fastify);
+  log('anchor: bare socket.io + redis-adapter fan-out');
+  const bare = await bareFanout(redis.url);
+
+  const unlimited = '100000000/60';
+  const env = {
+    NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: SECRET, LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
+    DB_POOL_SIZE: '20', RATE_LIMIT_DEPOSITS: unlimited, RATE_LIMIT_WITHDRAWALS: unlimited, RATE_LIMIT_TRANSFERS: unlimited,
+    RATE_LIMIT_LEAGUES: unlimited, RATE_LIMIT_BIDS: unlimited, RATE_LIMIT_SIGNIN: unlimited, IP_BLOCK_THRESHOLD: unlimited,
+    ABUSE_THRESHOLD: unlimited, TRANSFER_LIMITS_BUSINESS: '1000000000.00/1000000000000.00', TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00',
+  };
+  log('starting two replicas (production mode)');
+  const a = await procs.startReplica(env);
+  const b = await procs.startReplica(env);
+  await procs.sleep(2000);
+  const idle = procs.rss(a.pid);
+  const urlsAB = (path) => [a.baseUrl + path, b.baseUrl + path];
+
+  log('phase: /health/live');
+  const healthLive = await http.run({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: PHASE_SEC });
+
+  log('seeding accounts');
+  const [teller] = await createUsers(dbUrl, 1, ['TELLER']);
+  const accounts = [];
+  for (let i = 0; i < 64; i++) {
+    const acc = await api(a.baseUrl, 'POST', '/api/v1/accounts', teller.token, {});
+    await api(b.baseUrl, 'POST', '/api/v1/deposits', teller.token, { accountNumber: acc.accountNumber, amount: '1000000.00', description: 'bench seed' });
+    accounts.push(acc.accountNumber);
+  }
+  const auth = { authorization: `Bearer ${teller.token}` };
+
+  log('phase: authenticated account reads');
+  const accountReads = await http.run({
+    urls: urlsAB(`/api/v1/accounts/${accounts[0]}`), connections: 64, durationSec: PHASE_SEC, headers: auth,
+    setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${accounts[Math.floor(Math.random() * accounts.length)]}` }),
+  });
+
+  log('phase: transfers');
+  const transfers = await http.run({
+    urls: urlsAB('/api/v1/transfers'), connections: CLIENTS, durationSec: PHASE_SEC, method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    setupRequest: (req) => {
+      const i = Math.floor(Math.random() * accounts.length);
+      const j = (i + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length;
+      return { ...req, path: '/api/v1/transfers', body: JSON.stringify({ fromAccountNumber: accounts[i], toAccountNumber: accounts[j], amount: '1.00', description: 'bench' }) };
+    },
+  });
+  let total = 0n;
+  let negative = false;
+  for (const n of accounts) {
+    const acc = await api(a.baseUrl, 'GET', `/api/v1/accounts/${n}`, teller.token);
+    const cents = BigInt(acc.balance.replace('.', ''));
+    if (cents < 0n) negative = true;
+    total += cents;
+  }
+  const booksBalanced = !negative && total === BigInt(accounts.length) * 100000000n;
+
+  log('phase: throttling on vs off (same route, one replica each)');
+  const c = await procs.startReplica({ ...env, ENABLE_RATE_LIMITING: 'false' });
+  const route = `/api/v1/accounts/${accounts[1]}`;
+  const throttleOn = await http.run({ urls: [a.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
+  const throttleOff = await http.run({ urls: [c.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
+  await procs.stopChild(c.child);
+
+  log('phase: bid fan-out');
+  const bidFanout = await appFanout(dbUrl, a, b);
+
+  const peak = Math.max(procs.rss(a.pid).peakMb, procs.rss(b.pid).peakMb);
+  const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+  const results = {
+    startedAt,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0].model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: serverVersion },
+    anchors: { pgbenchTps, pgbenchClients: CLIENTS, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms },
+    phases: {
+      transfers: { clients: CLIENTS, rps: transfers.rps, p50Ms: transfers.p50Ms, p95Ms: transfers.p95Ms, p99Ms: transfers.p99Ms, errors: transfers.errors, booksBalanced },
+      accountReads: { rps: accountReads.rps, p50Ms: accountReads.p50Ms, p95Ms: accountReads.p95Ms, p99Ms: accountReads.p99Ms, errors: accountReads.errors },
+      healthLive: { rps: healthLive.rps, p99Ms: healthLive.p99Ms, errors: healthLive.errors },
+      throttleOff: { rps: throttleOff.rps, errors: throttleOff.errors },
+      throttleOn: { rps: throttleOn.rps, errors: throttleOn.errors },
+      bidFanout: { sockets: SOCKETS, replicas: 2, bidsPerSec: BIDS_PER_SEC, expected: bidFanout.expected, delivered: bidFanout.delivered, lost: bidFanout.lost, p50Ms: bidFanout.p50Ms, p99Ms: bidFanout.p99Ms },
+    },
+    process: { coldStartMs: Math.round(a.coldStartMs), idleRssMb: round(idle.rssMb, 1), peakRssMb: round(peak, 1) },
+    ratios: {
+      transfersVsPgbench: round(transfers.rps / pgbenchTps),
+      healthLiveVsFastify: round(healthLive.rps / fastifyHello.rps),
+      throttleOnVsOff: round(throttleOn.rps / throttleOff.rps),
+      fanoutP99VsBare: round(bidFanout.p99Ms / Math.max(1, bare.p99Ms)),
+    },
+    extra: { bareFanout: bare, bidFanoutDuplicates: bidFanout.duplicates, bidsAccepted: bidFanout.bidsAccepted, replicaB: { coldStartMs: Math.round(b.coldStartMs) } },
+  };
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  const file = join(__dirname, 'results', `${startedAt.replace(/:/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  log(`results written to ${file}`);
+}
+
+async function appFanout(dbUrl, a, b) {
+  const viewers = await createUsers(dbUrl, 50, ['CUSTOMER']);
+  const [owner, bidder1, bidder2] = await createUsers(dbUrl, 3, ['CUSTOMER']);
+  const league = await api(a.baseUrl, 'POST', '/api/v1/leagues', owner.token, { name: 'bench', sport: 'football', budget: '100000000.00', maxParticipants: 100 });
+  for (const u of [...viewers, bidder1, bidder2]) await api(b.baseUrl, 'POST', `/api/v1/leagues/${league.id}/join`, u.token, { inviteCode: league.inviteCode });
+  const auction = await api(a.baseUrl, 'POST', `/api/v1/leagues/${league.id}/auctions`, owner.token, { lot: 'bench lot', startingPrice: '1.00', minIncrement: '1.00', durationSeconds: 3600, antiSnipeSeconds: 0 });
+  await api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/start`, owner.token);
+  const clients = await connectClients({
+    urls: [a.baseUrl, b.baseUrl], count: SOCKETS, path: '/api/socket.io', tokenFor: (i) => viewers[i % viewers.length].token,
+    join: { event: 'auction:join', payload: { auctionId: auction.id } }, event: 'bid_update',
+    atOf: (p) => (typeof p.at === 'number' ? p.at : Date.parse(p.at)), seqOf: (p) => p.seq,
+  });
+  const bidders = await connectClients({
+    urls: [a.baseUrl, b.baseUrl], count: 2, path: '/api/socket.io', tokenFor: (i) => [bidder1, bidder2][i].token,
+    join: { event: 'auction:join', payload: { auctionId: auction.id } }, event: 'noop', atOf: () => 0, seqOf: () => 0,
+  });
+  await procs.sleep(500);
+  let accepted = 0;
+  let amount = 1;
+  const total = BIDS_PER_SEC * PHASE_SEC;
+  for (let i = 0; i < total; i++) {
+    const socket = bidders.sockets[i % 2];
+    socket.emit('bid:place', { auctionId: auction.id, amount: `${amount++}.00` }, (ack) => {
+      if (ack && ack.ok) accepted++;
+    });
+    await procs.sleep(1000 / BIDS_PER_SEC);
+  }
+  await procs.sleep(2000);
+  const stats = clients.stats(accepted);
+  clients.close();
+  bidders.close();
+  return { ...stats, bidsAccepted: accepted };
+}
+
+function printTable(r) {
+  const rows = [
+    ['anchor: pgbench TPC-B tps (32 clients)', r.anchors.pgbenchTps],
+    ['anchor: bare Fastify req/s', r.anchors.fastifyHelloRps],
+    ['anchor: bare socket.io fan-out p99 ms', r.anchors.bareSocketioP99Ms],
+    ['transfers/s (32 clients)', `${r.phases.transfers.rps}  p50/p95/p99 ${r.phases.transfers.p50Ms}/${r.phases.transfers.p95Ms}/${r.phases.transfers.p99Ms} ms  errors ${r.phases.transfers.errors}  books ${r.phases.transfers.booksBalanced ? 'balanced' : 'NOT BALANCED'}`],
+    ['account reads/s', `${r.phases.accountReads.rps}  p50/p95/p99 ${r.phases.accountReads.p50Ms}/${r.phases.accountReads.p95Ms}/${r.phases.accountReads.p99Ms} ms  errors ${r.phases.accountReads.errors}`],
+    ['/health/live req/s', `${r.phases.healthLive.rps}  p99 ${r.phases.healthLive.p99Ms} ms  errors ${r.phases.healthLive.errors}`],
+    ['throttling off / on req/s', `${r.phases.throttleOff.rps} / ${r.phases.throttleOn.rps}  errors ${r.phases.throttleOff.errors}/${r.phases.throttleOn.errors}`],
+    ['bid fan-out (1000 sockets, 2 replicas)', `p50/p99 ${r.phases.bidFanout.p50Ms}/${r.phases.bidFanout.p99Ms} ms  delivered ${r.phases.bidFanout.delivered}/${r.phases.bidFanout.expected}  lost ${r.phases.bidFanout.lost}`],
+    ['cold start / idle RSS / peak RSS', `${r.process.coldStartMs} ms / ${r.process.idleRssMb} MB / ${r.process.peakRssMb} MB`],
+    ['ratio transfers ÷ pgbench', r.ratios.transfersVsPgbench],
+    ['ratio /health/live ÷ Fastify', r.ratios.healthLiveVsFastify],
+    ['ratio throttled ÷ unthrottled', r.ratios.throttleOnVsOff],
+    ['ratio fan-out p99 ÷ bare p99', r.ratios.fanoutP99VsBare],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`\nBulwark benchmark — ${r.startedAt} — ${r.machine.cpus}× ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}\n`);
+  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+}
+
+main()
+  .catch((err) => {
+    process.stderr.write(`[bench] failed: ${err.stack || err}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => procs.stopAll());

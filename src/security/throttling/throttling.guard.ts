@@ -1,0 +1,100 @@
+/**
+ * The ONE global throttling guard (APP_GUARD, never also @UseGuards: binding twice counts twice).
+ * A ThrottlerGuard with two named throttlers (see throttlers.ts), checked in this order:
+ *  1. `ip`: every request except probes and /metrics, keyed `ip:<clientIp>` without the route;
+ *     over IP_BLOCK_THRESHOLD the IP gets 403 IP_BLOCKED on every route for IP_BLOCK_DURATION_S.
+ *  2. `route`: only routes with @RateLimit(budget), through RateLimitService (the same keys as the
+ *     Socket.IO gateway), 429 RATE_LIMIT_EXCEEDED with Retry-After and RateLimit-* headers.
+ * Each applicable throttler costs one atomic script on Redis; nothing else touches Redis.
+ *
+ * This guard is registered before the auth guard, so a blocked IP is refused before its token is
+ * looked at; the user of a route budget therefore comes from the access token verified here.
+ * The client IP is Fastify's `request.ip`, which believes X-Forwarded-For only from TRUST_PROXY.
+ */
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig } from '../../config/config.service';
+import type { AuthUser } from '../../auth/auth-user';
+import { bearerToken } from '../../auth/guards/jwt-auth.guard';
+import { TokenService } from '../../auth/token.service';
+import { IpProtectionService } from '../ip-protection/ip-protection.service';
+import { RateLimitService } from './rate-limit.service';
+import { IP_THROTTLER, SharedThrottlerStorage, type SharedThrottlerRecord } from './shared-throttler.storage';
+import { rateLimitHeaders, isExemptRoute, signinSubject, userSubject, ipSubject } from './subjects';
+import { budgetOf, clientIp } from './throttlers';
+
+type Request = FastifyRequest & { user?: AuthUser; body?: { email?: unknown } };
+
+@Injectable()
+export class ThrottlingGuard extends ThrottlerGuard {
+  private readonly enabled: boolean;
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() private readonly sharedStorage: SharedThrottlerStorage,
+    reflector: Reflector,
+    config: AppConfig,
+    private readonly rateLimits: RateLimitService,
+    private readonly ipProtection: IpProtectionService,
+    private readonly tokens: TokenService,
+  ) {
+    super(options, sharedStorage, reflector);
+    this.enabled = config.get('ENABLE_RATE_LIMITING');
+  }
+
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    // Socket.IO handlers call RateLimitService.consume themselves (guards do not fit sockets).
+    if (!this.enabled || context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    if (isExemptRoute(req.routeOptions?.url)) return true;
+    // A bare @SkipThrottle() opts a route out of every throttler.
+    return this.reflector.getAllAndOverride<boolean>('THROTTLER:SKIPdefault', [context.getHandler(), context.getClass()]) === true;
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { context, throttler } = props;
+    const req = context.switchToHttp().getRequest<Request>();
+    if (throttler.name === IP_THROTTLER) {
+      const key = props.generateKey(context, await props.getTracker(req, context), IP_THROTTLER);
+      const record = (await this.sharedStorage.increment(key, props.ttl, props.limit, props.blockDuration, IP_THROTTLER)) as SharedThrottlerRecord;
+      if (!record.isBlocked) return true;
+      if (record.blockedNow) this.ipProtection.blockStarted(clientIp(req), record.timeToBlockExpire);
+      throw this.ipProtection.blockedError(record.timeToBlockExpire);
+    }
+
+    const budget = budgetOf(context);
+    if (!budget) return true;
+    const subject = await this.getTracker(req, context);
+    const decision = await this.rateLimits.consume(budget, subject, req.routeOptions?.url ?? 'unmatched');
+    if (!decision.allowed) throw RateLimitService.tooManyRequests(decision);
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    void reply.headers(rateLimitHeaders(decision));
+    return true;
+  }
+
+  /** The subject of a route budget: ip+email for sign-in, else the signed-in user, else the IP. */
+  protected override async getTracker(req: Request, context?: ExecutionContext): Promise<string> {
+    const ip = clientIp(req);
+    if (context && budgetOf(context) === 'signin') return signinSubject(ip, req.body?.email);
+    const user = req.user ?? this.userFromToken(req);
+    return user ? userSubject(user.id) : ipSubject(ip);
+  }
+
+  private userFromToken(req: Request): AuthUser | undefined {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) return undefined;
+    try {
+      return this.tokens.verifyAccess(token);
+    } catch {
+      return undefined; // counted by IP; the auth guard answers 401 where a token is required
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Verified } from '../auth/decorators/verified.decorator';
+import { AccountsService } from './accounts.service';
+import { AccountDto, AccountListQuery, AccountPageDto, OpenAccountDto, OpenedAccountDto } from './dto/account.dto';
+
+@ApiTags('transactions')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
+@ApiResponse({ status: 403, description: 'EMAIL_NOT_VERIFIED, or FORBIDDEN (a customer naming another owner)' })
+@Verified()
+@Controller('api/v1/accounts')
+export class AccountsController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiCreatedResponse({ type: OpenedAccountDto })
+  @ApiResponse({ status: 404, description: 'NOT_FOUND: ownerId names no user (staff only)' })
+  open(@CurrentUser() user: AuthUser, @Body() dto: OpenAccountDto): Promise<OpenedAccountDto> {
+    return this.accounts.open(user, dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: AccountPageDto, description: 'Your accounts (staff: ?ownerId), in account-number order' })
+  list(@CurrentUser() user: AuthUser, @Query() query: AccountListQuery): Promise<AccountPageDto> {
+    return this.accounts.list(user, query);
+  }
+
+  @Get(':accountNumber')
+  @ApiOkResponse({ type: AccountDto })
+  @ApiResponse({ status: 404, description: 'NOT_FOUND: no such account, or not yours' })
+  get(@CurrentUser() user: AuthUser, @Param('accountNumber') accountNumber: string): Promise<AccountDto> {
+    return this.accounts.get(user, accountNumber);
+  }
+}

@@ -1,0 +1,42 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Verified } from '../auth/decorators/verified.decorator';
+import { TransactionLogPageDto, TransactionLogQuery } from './dto/transaction-log.dto';
+import { TransferLimitsDto } from './dto/transfer-limits.dto';
+import { TransactionLogsService } from './transaction-logs.service';
+import { TransferLimitsService } from './transfer-limits.service';
+
+/** Read-only views of the ledger: transfer limits and per-account transaction logs. */
+@ApiTags('transactions')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
+@ApiResponse({ status: 403, description: 'EMAIL_NOT_VERIFIED' })
+@Verified()
+@Controller('api/v1')
+export class LedgerViewsController {
+  constructor(
+    private readonly limits: TransferLimitsService,
+    private readonly logs: TransactionLogsService,
+  ) {}
+
+  @Get('transfer-limits/:privilegeLevel')
+  @ApiOkResponse({ type: TransferLimitsDto })
+  @ApiResponse({ status: 404, description: 'NOT_FOUND: not one of BASIC, PREMIUM, BUSINESS' })
+  transferLimits(@Param('privilegeLevel') level: string): TransferLimitsDto {
+    return this.limits.describe(level);
+  }
+
+  @Get('transaction-logs/:accountNumber')
+  @ApiOkResponse({ type: TransactionLogPageDto, description: 'Newest first; follow nextCursor for older entries' })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: bad limit or cursor' })
+  @ApiResponse({ status: 404, description: 'NOT_FOUND: no such account, or not yours' })
+  transactionLog(
+    @CurrentUser() user: AuthUser,
+    @Param('accountNumber') accountNumber: string,
+    @Query() query: TransactionLogQuery,
+  ): Promise<TransactionLogPageDto> {
+    return this.logs.page(user, accountNumber, query);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Deposits, withdrawals and transfers (HTTP only). Each takes an optional Idempotency-Key; a
+ * replayed answer carries `Idempotent-Replayed: true`.
+ */
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Verified } from '../auth/decorators/verified.decorator';
+import { DomainError } from '../infra/http/domain-error';
+import { RateLimit } from '../security/throttling/rate-limit.decorator';
+import { AccountMovementDto, AccountMovementResultDto, TransferDto, TransferResultDto } from './dto/movement.dto';
+import { checkIdempotencyKey } from './idempotency-key';
+import type { Outcome } from './idempotency.service';
+import { LedgerService } from './ledger.service';
+
+function idempotencyKey(header: string | undefined): string | undefined {
+  const checked = checkIdempotencyKey(header);
+  if (!checked.ok) {
+    throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'Idempotency-Key', message: `Idempotency-Key ${checked.message}` }]);
+  }
+  return checked.key;
+}
+
+function answer<T>(reply: FastifyReply, outcome: Outcome<T>): T {
+  if (outcome.replayed) void reply.header('Idempotent-Replayed', 'true');
+  return outcome.body;
+}
+
+@ApiTags('transactions')
+@ApiBearerAuth()
+@ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Per user, 1-255 of [A-Za-z0-9_-:.], kept 24 h. Same key + same body replays the first answer.',
+})
+@ApiResponse({ status: 400, description: 'VALIDATION_FAILED (amounts are decimal strings, never JSON numbers)' })
+@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
+@ApiResponse({ status: 403, description: 'EMAIL_NOT_VERIFIED' })
+@ApiResponse({ status: 404, description: 'NOT_FOUND: no such account, or not yours' })
+@ApiResponse({ status: 409, description: 'INSUFFICIENT_FUNDS, IDEMPOTENCY_IN_PROGRESS, or CONFLICT (currencies differ)' })
+@ApiResponse({ status: 422, description: 'IDEMPOTENCY_KEY_REUSED, SAME_ACCOUNT, TRANSFER_LIMIT_EXCEEDED' })
+@ApiResponse({ status: 429, description: 'RATE_LIMIT_EXCEEDED' })
+@Verified()
+@Controller('api/v1')
+export class MovementsController {
+  constructor(private readonly ledger: LedgerService) {}
+
+  @Post('deposits')
+  @HttpCode(201)
+  @RateLimit('deposits')
+  @ApiCreatedResponse({ type: AccountMovementResultDto })
+  async deposit(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: AccountMovementDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AccountMovementResultDto> {
+    return answer(reply, await this.ledger.deposit(user, dto, idempotencyKey(key)));
+  }
+
+  @Post('withdrawals')
+  @HttpCode(201)
+  @RateLimit('withdrawals')
+  @ApiCreatedResponse({ type: AccountMovementResultDto })
+  async withdraw(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: AccountMovementDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AccountMovementResultDto> {
+    return answer(reply, await this.ledger.withdraw(user, dto, idempotencyKey(key)));
+  }
+
+  @Post('transfers')
+  @HttpCode(201)
+  @RateLimit('transfers')
+  @ApiCreatedResponse({ type: TransferResultDto })
+  async transfer(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: TransferDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TransferResultDto> {
+    return answer(reply, await this.ledger.transfer(user, dto, idempotencyKey(key)));
+  }
+}
