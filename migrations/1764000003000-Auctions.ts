@@ -29,7 +29,9 @@ export class Auctions1764000003000 implements MigrationInterface {
         joined_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         PRIMARY KEY (league_id, user_id)
       )`);
-    await q.query(`CREATE INDEX league_participants_user_idx ON league_participants (user_id, joined_at DESC, league_id DESC)`);
+    await q.query(
+      `CREATE INDEX league_participants_user_idx ON league_participants (user_id, joined_at DESC, league_id DESC)`,
+    );
     await q.query(`
       CREATE TABLE auctions (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

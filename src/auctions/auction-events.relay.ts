@@ -68,7 +68,9 @@ export class AuctionEventsRelay implements OnModuleInit {
         if (channel === CHANNEL) this.onRemote(message);
       });
       // Not awaited: start-up must not wait for Redis; ioredis subscribes once connected.
-      sub.subscribe(CHANNEL).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'auction events: subscribe failed'));
+      sub
+        .subscribe(CHANNEL)
+        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'auction events: subscribe failed'));
     }
     this.catchUpTimer = setInterval(() => void this.catchUp(), CATCH_UP_MS);
     this.catchUpTimer.unref();
@@ -103,7 +105,12 @@ export class AuctionEventsRelay implements OnModuleInit {
    * Replays stored events after `lastSeq` to this socket, then puts it in the auction's room.
    * Returns the auction (members only) or undefined.
    */
-  async join(socket: Socket, userId: string, auctionId: string, lastSeq?: number): Promise<AuctionResponse | undefined> {
+  async join(
+    socket: Socket,
+    userId: string,
+    auctionId: string,
+    lastSeq?: number,
+  ): Promise<AuctionResponse | undefined> {
     const room = this.track(auctionId);
     room.pendingJoins++;
     try {
@@ -118,7 +125,10 @@ export class AuctionEventsRelay implements OnModuleInit {
           await this.fill(room, wanted);
           continue;
         }
-        const replay = wanted !== undefined && wanted < dbSeq ? await this.auctions.eventsBetween(this.ds, auctionId, wanted, dbSeq) : [];
+        const replay =
+          wanted !== undefined && wanted < dbSeq
+            ? await this.auctions.eventsBetween(this.ds, auctionId, wanted, dbSeq)
+            : [];
         // From here to the return, no await: nothing can be delivered to the room in between.
         const baseline = room.sequencer.initialized ? room.sequencer.lastDelivered : dbSeq;
         if (baseline > dbSeq) continue; // the room moved past our snapshot: read again
@@ -217,14 +227,20 @@ export class AuctionEventsRelay implements OnModuleInit {
     const watched = [...this.rooms.values()].filter((r) => r.sequencer.initialized);
     if (watched.length === 0) return;
     try {
-      const seqs = await this.auctions.currentSeqs(this.ds, watched.map((r) => r.auctionId));
+      const seqs = await this.auctions.currentSeqs(
+        this.ds,
+        watched.map((r) => r.auctionId),
+      );
       for (const room of watched) {
         const dbSeq = seqs.get(room.auctionId) ?? 0;
         const delivered = room.sequencer.lastDelivered;
         if (dbSeq <= delivered) {
           room.behindMark = undefined;
         } else if (room.behindMark === delivered) {
-          this.logger.warn({ auctionId: room.auctionId, delivered, dbSeq }, 'auction events: catching up from the database');
+          this.logger.warn(
+            { auctionId: room.auctionId, delivered, dbSeq },
+            'auction events: catching up from the database',
+          );
           void this.fill(room, dbSeq);
         } else {
           room.behindMark = delivered;

@@ -118,12 +118,17 @@ export class AuctionTimersService implements OnApplicationBootstrap {
     if (!mine && this.shutdown.isShuttingDown) return;
     let held: boolean;
     try {
-      held = await this.store.acquireLease(timerLeaseKey(auctionId), this.replicaId, this.config.get('AUCTION_TIMER_LEASE_MS'));
+      held = await this.store.acquireLease(
+        timerLeaseKey(auctionId),
+        this.replicaId,
+        this.config.get('AUCTION_TIMER_LEASE_MS'),
+      );
       if (this.storeDown) this.logger.info('auction timer leases: shared store reachable again');
       this.storeDown = false;
     } catch (err) {
       // Without the store every replica drives: duplicate ticks, but still exactly one close.
-      if (!this.storeDown) this.logger.warn({ err: String(err) }, 'auction timer leases unavailable: every replica drives its countdowns');
+      if (!this.storeDown)
+        this.logger.warn({ err: String(err) }, 'auction timer leases unavailable: every replica drives its countdowns');
       this.storeDown = true;
       held = true;
     }

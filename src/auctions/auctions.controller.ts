@@ -40,7 +40,11 @@ export class AuctionsController {
     summary: 'Bid. 422 BID_TOO_LOW / BUDGET_EXCEEDED, 409 AUCTION_NOT_OPEN, 403 NOT_A_PARTICIPANT',
   })
   @ApiCreatedResponse({ type: BidResponse })
-  placeBid(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string, @Body() dto: PlaceBidDto): Promise<BidResponse> {
+  placeBid(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam()) id: string,
+    @Body() dto: PlaceBidDto,
+  ): Promise<BidResponse> {
     return this.bidding.placeBid(user, id, dto.amount);
   }
 }

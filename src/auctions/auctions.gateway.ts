@@ -59,7 +59,9 @@ function tokenExpiryMs(token: string): number | undefined {
 }
 
 @WebSocketGateway({ path: SOCKET_PATH })
-export class AuctionsGateway implements OnGatewayInit<Server>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
+export class AuctionsGateway
+  implements OnGatewayInit<Server>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket>
+{
   constructor(
     private readonly tokens: TokenService,
     private readonly bidding: BiddingService,
@@ -100,10 +102,13 @@ export class AuctionsGateway implements OnGatewayInit<Server>, OnGatewayConnecti
     if (state.expiresAt !== undefined) {
       // The token is only checked at the handshake: end the session when it expires.
       const ms = Math.min(state.expiresAt - Date.now(), 2_147_483_647);
-      state.expiryTimer = setTimeout(() => {
-        socket.emit('session_expired', { code: 'UNAUTHENTICATED' });
-        socket.disconnect(true);
-      }, Math.max(0, ms));
+      state.expiryTimer = setTimeout(
+        () => {
+          socket.emit('session_expired', { code: 'UNAUTHENTICATED' });
+          socket.disconnect(true);
+        },
+        Math.max(0, ms),
+      );
       state.expiryTimer.unref();
     }
   }
@@ -141,7 +146,12 @@ export class AuctionsGateway implements OnGatewayInit<Server>, OnGatewayConnecti
       if (!decision.allowed) {
         // The limiter itself reports the RATE_LIMITED security event and the throttling metric.
         this.bidding.countRejection('RATE_LIMIT_EXCEEDED');
-        return { ok: false, code: 'RATE_LIMIT_EXCEEDED', message: 'Too many bids; retry later', retryAfter: decision.resetSeconds };
+        return {
+          ok: false,
+          code: 'RATE_LIMIT_EXCEEDED',
+          message: 'Too many bids; retry later',
+          retryAfter: decision.resetSeconds,
+        };
       }
       let msg: PlaceBidMessage;
       try {

@@ -33,8 +33,14 @@ export class AuctionMetrics {
       this.set(connected());
     });
     this.leaguesCreated = metrics.counter('leagues_created_total', 'Leagues created');
-    this.participantsJoined = metrics.counter('participants_joined_total', 'Participants added to leagues (owners at creation and invitees)');
-    this.timerTicks = metrics.counter('timer_ticks_total', 'timer_tick events emitted by the replica driving the countdown');
+    this.participantsJoined = metrics.counter(
+      'participants_joined_total',
+      'Participants added to leagues (owners at creation and invitees)',
+    );
+    this.timerTicks = metrics.counter(
+      'timer_ticks_total',
+      'timer_tick events emitted by the replica driving the countdown',
+    );
     this.auctionsClosed = metrics.counter('auctions_closed_total', 'Auctions closed by this replica');
   }
 }

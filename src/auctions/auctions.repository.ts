@@ -50,9 +50,17 @@ const AUCTION_COLUMNS = `a.id, a.league_id, a.lot, a.status, a.starting_price, a
 export class AuctionsRepository {
   async insertAuction(
     tx: Db,
-    a: { leagueId: string; lot: string; startingPrice: bigint; minIncrement: bigint; durationSeconds: number; antiSnipeSeconds: number },
+    a: {
+      leagueId: string;
+      lot: string;
+      startingPrice: bigint;
+      minIncrement: bigint;
+      durationSeconds: number;
+      antiSnipeSeconds: number;
+    },
   ): Promise<AuctionRow> {
-    const [row] = await queryRows(tx, 
+    const [row] = await queryRows(
+      tx,
       `INSERT INTO auctions AS a (league_id, lot, starting_price, min_increment, duration_seconds, anti_snipe_seconds)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${AUCTION_COLUMNS}`,
       [a.leagueId, a.lot, a.startingPrice.toString(), a.minIncrement.toString(), a.durationSeconds, a.antiSnipeSeconds],
@@ -61,13 +69,16 @@ export class AuctionsRepository {
   }
 
   async findAuction(db: Db, auctionId: string): Promise<AuctionRow | undefined> {
-    const rows = (await queryRows(db, `SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1`, [auctionId])) as AuctionRow[];
+    const rows = (await queryRows(db, `SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1`, [
+      auctionId,
+    ])) as AuctionRow[];
     return rows[0];
   }
 
   /** The auction, only when `userId` participates in its league. */
   async findForMember(db: Db, auctionId: string, userId: string): Promise<AuctionRow | undefined> {
-    const rows = (await queryRows(db, 
+    const rows = (await queryRows(
+      db,
       `SELECT ${AUCTION_COLUMNS} FROM auctions a
        JOIN league_participants m ON m.league_id = a.league_id AND m.user_id = $2
        WHERE a.id = $1`,
@@ -78,7 +89,8 @@ export class AuctionsRepository {
 
   /** SCHEDULED → OPEN with ends_at = db now() + duration; undefined when it was not SCHEDULED. */
   async startAuction(tx: Db, auctionId: string): Promise<AuctionRow | undefined> {
-    const rows = (await queryRows(tx, 
+    const rows = (await queryRows(
+      tx,
       `UPDATE auctions a SET status = 'OPEN', started_at = now(), ends_at = now() + make_interval(secs => a.duration_seconds)
        WHERE a.id = $1 AND a.status = 'SCHEDULED' RETURNING ${AUCTION_COLUMNS}`,
       [auctionId],
@@ -88,9 +100,11 @@ export class AuctionsRepository {
 
   /** Takes the auction's row lock: bids and the close of one auction run one at a time. */
   async lockAuction(tx: Db, auctionId: string): Promise<AuctionRow | undefined> {
-    const rows = (await queryRows(tx, `SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1 FOR NO KEY UPDATE OF a`, [
-      auctionId,
-    ])) as AuctionRow[];
+    const rows = (await queryRows(
+      tx,
+      `SELECT ${AUCTION_COLUMNS} FROM auctions a WHERE a.id = $1 FOR NO KEY UPDATE OF a`,
+      [auctionId],
+    )) as AuctionRow[];
     return rows[0];
   }
 
@@ -101,10 +115,11 @@ export class AuctionsRepository {
    * statement could miss what the previous lock holder just committed.
    */
   async lockBidder(tx: Db, auction: AuctionRow, userId: string): Promise<BidderRow | undefined> {
-    const locked = await queryRows(tx, `SELECT 1 FROM league_participants WHERE league_id = $1 AND user_id = $2 FOR NO KEY UPDATE`, [
-      auction.league_id,
-      userId,
-    ]);
+    const locked = await queryRows(
+      tx,
+      `SELECT 1 FROM league_participants WHERE league_id = $1 AND user_id = $2 FOR NO KEY UPDATE`,
+      [auction.league_id, userId],
+    );
     if (locked.length === 0) return undefined;
     const [row] = await queryRows<BidderRow>(
       tx,
@@ -123,8 +138,12 @@ export class AuctionsRepository {
    * (ends_at = GREATEST(ends_at, now + antiSnipe), with now read here, under the lock), stores
    * the bid and appends its event. Returns the event as broadcast.
    */
-  async recordBid(tx: Db, bid: { auctionId: string; bidId: string; bidderId: string; amount: bigint; amountText: string }): Promise<AuctionEvent> {
-    const [row] = (await queryRows(tx, 
+  async recordBid(
+    tx: Db,
+    bid: { auctionId: string; bidId: string; bidderId: string; amount: bigint; amountText: string },
+  ): Promise<AuctionEvent> {
+    const [row] = (await queryRows(
+      tx,
       `WITH c AS (SELECT clock_timestamp() AS now),
        upd AS (
          UPDATE auctions a SET current_amount = $4, leader_id = $3, seq = a.seq + 1,
@@ -151,7 +170,8 @@ export class AuctionsRepository {
    * of replicas may try and exactly one succeeds.
    */
   async closeIfDue(tx: Db, auctionId: string): Promise<AuctionEvent | undefined> {
-    const rows = (await queryRows(tx, 
+    const rows = (await queryRows(
+      tx,
       `WITH closed AS (
          UPDATE auctions SET status = 'CLOSED', winner_id = leader_id, closed_at = now(), seq = seq + 1
          WHERE id = $1 AND status = 'OPEN' AND ends_at <= now()
@@ -170,8 +190,15 @@ export class AuctionsRepository {
   }
 
   /** Stored events with afterSeq < seq <= upToSeq, in order. */
-  async eventsBetween(db: Db, auctionId: string, afterSeq: number, upToSeq: number, limit = 5_000): Promise<AuctionEvent[]> {
-    const rows = (await queryRows(db, 
+  async eventsBetween(
+    db: Db,
+    auctionId: string,
+    afterSeq: number,
+    upToSeq: number,
+    limit = 5_000,
+  ): Promise<AuctionEvent[]> {
+    const rows = (await queryRows(
+      db,
       `SELECT seq, type, payload FROM auction_events WHERE auction_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
       [auctionId, afterSeq, upToSeq, limit],
     )) as Array<{ seq: string; type: AuctionEventType; payload: Record<string, unknown> }>;
@@ -180,7 +207,9 @@ export class AuctionsRepository {
 
   /** Current seq of each auction (catch-up check of the replicas' delivery). */
   async currentSeqs(db: Db, auctionIds: string[]): Promise<Map<string, number>> {
-    const rows = (await queryRows(db, `SELECT id, seq FROM auctions WHERE id = ANY($1::uuid[])`, [auctionIds])) as Array<{
+    const rows = (await queryRows(db, `SELECT id, seq FROM auctions WHERE id = ANY($1::uuid[])`, [
+      auctionIds,
+    ])) as Array<{
       id: string;
       seq: string;
     }>;
@@ -189,7 +218,8 @@ export class AuctionsRepository {
 
   /** The timer scan: open auctions by end time, read through the partial index, with the db clock. */
   async openAuctions(db: Db, limit = 1_000): Promise<{ rows: Array<{ id: string; ends_at: Date }>; dbNow: Date }> {
-    const rows = (await queryRows(db, 
+    const rows = (await queryRows(
+      db,
       `SELECT id, ends_at, clock_timestamp() AS db_now FROM auctions WHERE status = 'OPEN' ORDER BY ends_at LIMIT $1`,
       [limit],
     )) as Array<{ id: string; ends_at: Date; db_now: Date }>;
@@ -199,10 +229,15 @@ export class AuctionsRepository {
   }
 
   /** Status and end of one auction with the db clock, after a close attempt found nothing due. */
-  async timing(db: Db, auctionId: string): Promise<{ status: AuctionStatus; ends_at: Date | null; db_now: Date } | undefined> {
-    const rows = (await queryRows(db, `SELECT status, ends_at, clock_timestamp() AS db_now FROM auctions WHERE id = $1`, [
-      auctionId,
-    ])) as Array<{ status: AuctionStatus; ends_at: Date | null; db_now: Date }>;
+  async timing(
+    db: Db,
+    auctionId: string,
+  ): Promise<{ status: AuctionStatus; ends_at: Date | null; db_now: Date } | undefined> {
+    const rows = (await queryRows(
+      db,
+      `SELECT status, ends_at, clock_timestamp() AS db_now FROM auctions WHERE id = $1`,
+      [auctionId],
+    )) as Array<{ status: AuctionStatus; ends_at: Date | null; db_now: Date }>;
     return rows[0];
   }
 }

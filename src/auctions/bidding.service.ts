@@ -47,7 +47,10 @@ export class BiddingService {
         if (auction.status !== 'OPEN' || bidder.before_end !== true) {
           throw new DomainError('AUCTION_NOT_OPEN', 409, 'The auction is not open for bids');
         }
-        const minimum = auction.current_amount === null ? BigInt(auction.starting_price) : BigInt(auction.current_amount) + BigInt(auction.min_increment);
+        const minimum =
+          auction.current_amount === null
+            ? BigInt(auction.starting_price)
+            : BigInt(auction.current_amount) + BigInt(auction.min_increment);
         if (amount < minimum) {
           throw new DomainError('BID_TOO_LOW', 422, `The bid must be at least ${formatAmount(minimum)}`);
         }
@@ -55,15 +58,27 @@ export class BiddingService {
         // league, so every auction this bidder can still win is payable when it closes.
         const available = BigInt(bidder.remaining_budget) - BigInt(bidder.exposure);
         if (amount > available) {
-          throw new DomainError('BUDGET_EXCEEDED', 422, `The bid is over your available budget of ${formatAmount(available < 0n ? 0n : available)}`);
+          throw new DomainError(
+            'BUDGET_EXCEEDED',
+            422,
+            `The bid is over your available budget of ${formatAmount(available < 0n ? 0n : available)}`,
+          );
         }
-        return this.auctions.recordBid(tx, { auctionId, bidId: randomUUID(), bidderId: user.id, amount, amountText: formatAmount(amount) });
+        return this.auctions.recordBid(tx, {
+          auctionId,
+          bidId: randomUUID(),
+          bidderId: user.id,
+          amount,
+          amountText: formatAmount(amount),
+        });
       });
     } catch (err) {
       if (err instanceof DomainError) {
         this.metrics.bidsRejected.inc({ reason: err.code });
         if (err.code === 'BUDGET_EXCEEDED') {
-          this.securityEvents.record(user.id, 'BID_OVER_BUDGET').catch((e: unknown) => this.logger.warn({ err: String(e) }, 'security event not recorded'));
+          this.securityEvents
+            .record(user.id, 'BID_OVER_BUDGET')
+            .catch((e: unknown) => this.logger.warn({ err: String(e) }, 'security event not recorded'));
         }
       }
       throw err;

@@ -1,6 +1,11 @@
 import { EventSequencer, type AuctionEvent } from './event-sequencer';
 
-const ev = (seq: number, type: AuctionEvent['type'] = 'bid'): AuctionEvent => ({ auctionId: 'a', seq, type, payload: { seq } });
+const ev = (seq: number, type: AuctionEvent['type'] = 'bid'): AuctionEvent => ({
+  auctionId: 'a',
+  seq,
+  type,
+  payload: { seq },
+});
 
 function setup() {
   const delivered: number[] = [];

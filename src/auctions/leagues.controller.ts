@@ -7,13 +7,24 @@ import { DomainError } from '../infra/http/domain-error';
 import { RateLimit } from '../security/throttling/rate-limit.decorator';
 import { AuctionsService } from './auctions.service';
 import { AuctionResponse, CreateAuctionDto } from './dto/auction.dto';
-import { CreateLeagueDto, JoinLeagueDto, LeagueDetailResponse, LeaguePage, LeagueResponse, ListLeaguesQuery, ParticipantResponse } from './dto/league.dto';
+import {
+  CreateLeagueDto,
+  JoinLeagueDto,
+  LeagueDetailResponse,
+  LeaguePage,
+  LeagueResponse,
+  ListLeaguesQuery,
+  ParticipantResponse,
+} from './dto/league.dto';
 import { LeaguesService } from './leagues.service';
 
 /** A path id that is not a UUID is a 400 VALIDATION_FAILED, like any other bad input. */
 export const uuidParam = () =>
   new ParseUUIDPipe({
-    exceptionFactory: () => new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'id', message: 'id must be a UUID' }]),
+    exceptionFactory: () =>
+      new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [
+        { field: 'id', message: 'id must be a UUID' },
+      ]),
   });
 
 @ApiTags('auctions')
@@ -49,16 +60,26 @@ export class LeaguesController {
   }
 
   @Post(':id/join')
-  @ApiOperation({ summary: 'Join with the invite code. Wrong code: 404; full: 409 LEAGUE_FULL; already in: 409 CONFLICT' })
+  @ApiOperation({
+    summary: 'Join with the invite code. Wrong code: 404; full: 409 LEAGUE_FULL; already in: 409 CONFLICT',
+  })
   @ApiCreatedResponse({ type: ParticipantResponse })
-  join(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string, @Body() dto: JoinLeagueDto): Promise<ParticipantResponse> {
+  join(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam()) id: string,
+    @Body() dto: JoinLeagueDto,
+  ): Promise<ParticipantResponse> {
     return this.leagues.joinLeague(user, id, dto.inviteCode);
   }
 
   @Post(':id/auctions')
   @ApiOperation({ summary: 'Create a SCHEDULED auction (league owner only)' })
   @ApiCreatedResponse({ type: AuctionResponse })
-  createAuction(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string, @Body() dto: CreateAuctionDto): Promise<AuctionResponse> {
+  createAuction(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam()) id: string,
+    @Body() dto: CreateAuctionDto,
+  ): Promise<AuctionResponse> {
     return this.auctions.createAuction(user, id, dto);
   }
 }

@@ -36,9 +36,17 @@ const LEAGUE_COLUMNS = `l.id, l.name, l.sport, l.invite_code, l.owner_id, l.budg
 export class LeaguesRepository {
   async insertLeague(
     tx: Db,
-    league: { name: string; sport: string; inviteCode: string; ownerId: string; budget: bigint; maxParticipants: number },
+    league: {
+      name: string;
+      sport: string;
+      inviteCode: string;
+      ownerId: string;
+      budget: bigint;
+      maxParticipants: number;
+    },
   ): Promise<LeagueRow> {
-    const [row] = await queryRows(tx, 
+    const [row] = await queryRows(
+      tx,
       `INSERT INTO leagues (name, sport, invite_code, owner_id, budget, max_participants)
        VALUES ($1, $2, $3, $4, $5, $6)
        RETURNING id, name, sport, invite_code, owner_id, budget, max_participants, created_at, 0 AS participant_count`,
@@ -59,7 +67,8 @@ export class LeaguesRepository {
   }
 
   async addParticipant(tx: Db, leagueId: string, userId: string, remainingBudget: string): Promise<ParticipantRow> {
-    const [row] = await queryRows(tx, 
+    const [row] = await queryRows(
+      tx,
       `INSERT INTO league_participants (league_id, user_id, remaining_budget) VALUES ($1, $2, $3)
        RETURNING user_id, remaining_budget, joined_at`,
       [leagueId, userId, remainingBudget],
@@ -68,7 +77,8 @@ export class LeaguesRepository {
   }
 
   async findParticipant(db: Db, leagueId: string, userId: string): Promise<ParticipantRow | undefined> {
-    const rows = (await queryRows(db, 
+    const rows = (await queryRows(
+      db,
       `SELECT user_id, remaining_budget, joined_at FROM league_participants WHERE league_id = $1 AND user_id = $2`,
       [leagueId, userId],
     )) as ParticipantRow[];
@@ -77,7 +87,8 @@ export class LeaguesRepository {
 
   /** The league, only when `userId` is one of its participants. */
   async findForMember(db: Db, leagueId: string, userId: string): Promise<LeagueRow | undefined> {
-    const rows = (await queryRows(db, 
+    const rows = (await queryRows(
+      db,
       `SELECT ${LEAGUE_COLUMNS} FROM leagues l
        JOIN league_participants m ON m.league_id = l.id AND m.user_id = $2
        WHERE l.id = $1`,
@@ -87,7 +98,8 @@ export class LeaguesRepository {
   }
 
   async listParticipants(db: Db, leagueId: string): Promise<ParticipantRow[]> {
-    return (await queryRows(db, 
+    return (await queryRows(
+      db,
       `SELECT user_id, remaining_budget, joined_at FROM league_participants WHERE league_id = $1 ORDER BY joined_at, user_id`,
       [leagueId],
     )) as ParticipantRow[];
@@ -106,7 +118,8 @@ export class LeaguesRepository {
       params.push(after.joinedAt, after.leagueId);
       where = `AND (m.joined_at, m.league_id) < ($3::timestamptz, $4::uuid)`;
     }
-    return (await queryRows(db, 
+    return (await queryRows(
+      db,
       `SELECT ${LEAGUE_COLUMNS}, m.remaining_budget, m.joined_at::text AS joined_at_text
        FROM league_participants m JOIN leagues l ON l.id = m.league_id
        WHERE m.user_id = $1 ${where}

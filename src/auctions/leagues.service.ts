@@ -12,7 +12,13 @@ import { SecurityEventsService } from '../security/security-events.service';
 import { formatAmount, parseAmount } from './amount';
 import { AuctionMetrics } from './auctions.metrics';
 import { LeaguesRepository } from './leagues.repository';
-import type { CreateLeagueDto, LeagueDetailResponse, LeaguePage, LeagueResponse, ParticipantResponse } from './dto/league.dto';
+import type {
+  CreateLeagueDto,
+  LeagueDetailResponse,
+  LeaguePage,
+  LeagueResponse,
+  ParticipantResponse,
+} from './dto/league.dto';
 import { toLeagueResponse, toParticipantResponse } from './views';
 
 /** Unambiguous upper-case letters and digits (no 0/O, 1/I). */
@@ -49,7 +55,9 @@ export function decodeCursor(cursor: string): { joinedAt: string; leagueId: stri
   } catch {
     /* fall through */
   }
-  throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'cursor', message: 'cursor is not valid' }]);
+  throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [
+    { field: 'cursor', message: 'cursor is not valid' },
+  ]);
 }
 
 @Injectable()

@@ -45,7 +45,11 @@ function guardedPublisher(client: Redis, logger: Logger): Redis {
 type IoOptions = Parameters<IoAdapter['createIOServer']>[1];
 type IoServer = ReturnType<IoAdapter['createIOServer']>;
 
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
   if (!origin) return true; // not a browser: CORS does not apply
   if (allowed.includes(origin)) return true;
   try {

@@ -14,7 +14,9 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
 /** Returns the validated message or throws DomainError VALIDATION_FAILED (unknown fields refused). */
 export async function parseMessage<T extends object>(cls: new () => T, data: unknown): Promise<T> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new DomainError('VALIDATION_FAILED', 400, 'The message is not valid', [{ field: '(message)', message: 'must be an object' }]);
+    throw new DomainError('VALIDATION_FAILED', 400, 'The message is not valid', [
+      { field: '(message)', message: 'must be an object' },
+    ]);
   }
   const instance = plainToInstance(cls, data);
   const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });

@@ -35,7 +35,11 @@ describe('countdown failover', () => {
   const sockets: RecordingSocket[] = [];
 
   const start = async () => {
-    const app = await startApp({ databaseUrl: dbUrl, redisUrl: redisServer.url, env: { ENABLE_RATE_LIMITING: 'false' } });
+    const app = await startApp({
+      databaseUrl: dbUrl,
+      redisUrl: redisServer.url,
+      env: { ENABLE_RATE_LIMITING: 'false' },
+    });
     apps.push(app);
     return app;
   };
@@ -58,8 +62,22 @@ describe('countdown failover', () => {
     const [owner, alice, bob] = await users(dbUrl, 3);
     const league = await leagueWith(a.baseUrl, owner, [alice, bob], { budget: '100.00' });
     const auction = await openAuction(a.baseUrl, owner, league.id, { durationSeconds: 5, startingPrice: '10.00' });
-    expect((await api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, { token: alice.token, body: { amount: '10.00' } })).status).toBe(201);
-    expect((await api(b.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, { token: bob.token, body: { amount: '12.50' } })).status).toBe(201);
+    expect(
+      (
+        await api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, {
+          token: alice.token,
+          body: { amount: '10.00' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api(b.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, {
+          token: bob.token,
+          body: { amount: '12.50' },
+        })
+      ).status,
+    ).toBe(201);
 
     const holder = await leaseHolder(redis, auction.id, [a, b]);
     const survivor = holder === a ? b : a;
@@ -71,7 +89,11 @@ describe('countdown failover', () => {
     await sleep(Math.max(0, endsAt - 1_000 - Date.now()));
     await holder.kill();
 
-    await waitFor(() => watchers.every((w) => w.of('auction_closed').length >= 1), 6_000, 'auction_closed from the surviving replica');
+    await waitFor(
+      () => watchers.every((w) => w.of('auction_closed').length >= 1),
+      6_000,
+      'auction_closed from the surviving replica',
+    );
     await sleep(1_500);
     for (const w of watchers) {
       expect(w.of('auction_closed')).toEqual([{ auctionId: auction.id, seq: 3, winnerId: bob.id, amount: '12.50' }]);
@@ -84,10 +106,20 @@ describe('countdown failover', () => {
     expect(row.status).toBe('CLOSED');
     expect(row.winner_id).toBe(bob.id);
     const lateMs = row.closed_at.getTime() - row.ends_at.getTime();
-    expect({ closedAfterEndMs: lateMs >= 0 && lateMs < 2_000 ? 'within 2 s' : lateMs }).toEqual({ closedAfterEndMs: 'within 2 s' });
-    const closes = await sql<{ n: string }>(dbUrl, `SELECT count(*) AS n FROM auction_events WHERE auction_id = $1 AND type = 'closed'`, [auction.id]);
+    expect({ closedAfterEndMs: lateMs >= 0 && lateMs < 2_000 ? 'within 2 s' : lateMs }).toEqual({
+      closedAfterEndMs: 'within 2 s',
+    });
+    const closes = await sql<{ n: string }>(
+      dbUrl,
+      `SELECT count(*) AS n FROM auction_events WHERE auction_id = $1 AND type = 'closed'`,
+      [auction.id],
+    );
     expect(Number(closes[0].n)).toBe(1);
-    const budgets = await sql<{ user_id: string; remaining_budget: string }>(dbUrl, 'SELECT user_id, remaining_budget FROM league_participants WHERE league_id = $1', [league.id]);
+    const budgets = await sql<{ user_id: string; remaining_budget: string }>(
+      dbUrl,
+      'SELECT user_id, remaining_budget FROM league_participants WHERE league_id = $1',
+      [league.id],
+    );
     expect(Object.fromEntries(budgets.map((p) => [p.user_id, p.remaining_budget]))).toEqual({
       [owner.id]: '10000',
       [alice.id]: '10000',
@@ -111,7 +143,10 @@ describe('countdown failover', () => {
     sockets.push(onHolder);
     await joinAuction(onHolder, auction.id);
     const bid = (n: number) =>
-      api(other.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, { token: alice.token, body: { amount: `${n}.00` } });
+      api(other.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, {
+        token: alice.token,
+        body: { amount: `${n}.00` },
+      });
     for (const n of range(1, 3)) expect((await bid(n)).status).toBe(201);
     await waitFor(() => onHolder.seqs().length === 3, 3_000, 'three bid_updates on the replica about to stop');
 

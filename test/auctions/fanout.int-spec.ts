@@ -6,7 +6,18 @@
  * only one replica drives the countdown (about one timer_tick a second, not two).
  */
 import { api, createDatabase, sharedRedisUrl, sleep, sql, startApp, type AppProcess, type TestUser } from '../harness';
-import { connect, emitAck, joinAuction, leagueWith, money, openAuction, range, users, waitFor, type RecordingSocket } from './support';
+import {
+  connect,
+  emitAck,
+  joinAuction,
+  leagueWith,
+  money,
+  openAuction,
+  range,
+  users,
+  waitFor,
+  type RecordingSocket,
+} from './support';
 
 describe('bid fan-out across two replicas', () => {
   let a: AppProcess;
@@ -31,7 +42,11 @@ describe('bid fan-out across two replicas', () => {
     const [owner, ...members] = await users(dbUrl, 6);
     const [restBidder1, restBidder2, socketBidder1, socketBidder2, watcher] = members as TestUser[];
     const league = await leagueWith(a.baseUrl, owner, members, { budget: '10000.00' });
-    const auction = await openAuction(a.baseUrl, owner, league.id, { startingPrice: '1.00', minIncrement: '1.00', durationSeconds: 12 });
+    const auction = await openAuction(a.baseUrl, owner, league.id, {
+      startingPrice: '1.00',
+      minIncrement: '1.00',
+      durationSeconds: 12,
+    });
 
     const watchersA: RecordingSocket[] = [];
     const watchersB: RecordingSocket[] = [];
@@ -51,11 +66,17 @@ describe('bid fan-out across two replicas', () => {
       const amount = money(100 * n);
       if (n % 2 === 1) {
         const bidder = n % 4 === 1 ? restBidder1 : restBidder2;
-        const res = await api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, { token: bidder.token, body: { amount } });
+        const res = await api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, {
+          token: bidder.token,
+          body: { amount },
+        });
         if (res.status !== 201) throw new Error(`REST bid ${n} refused: ${JSON.stringify(res.body)}`);
         accepted.push(res.body);
       } else {
-        const ack = await emitAck(bidSockets[n % 4 === 0 ? 0 : 1].socket, 'bid:place', { auctionId: auction.id, amount });
+        const ack = await emitAck(bidSockets[n % 4 === 0 ? 0 : 1].socket, 'bid:place', {
+          auctionId: auction.id,
+          amount,
+        });
         if (!ack.ok) throw new Error(`socket bid ${n} refused: ${JSON.stringify(ack)}`);
         accepted.push(ack.bid);
       }
@@ -66,13 +87,22 @@ describe('bid fan-out across two replicas', () => {
     expect(accepted.map((x) => x.seq)).toEqual(range(1, 30));
 
     const all = [...watchersA, ...watchersB];
-    await waitFor(() => all.every((s) => s.of('bid_update').length >= 30), 5_000, 'all 20 sockets to receive 30 bid_updates');
+    await waitFor(
+      () => all.every((s) => s.of('bid_update').length >= 30),
+      5_000,
+      'all 20 sockets to receive 30 bid_updates',
+    );
     await sleep(300); // would-be duplicates have time to show up
     all.forEach((s, i) => {
       expect({ socket: i, seqs: s.seqs('bid_update') }).toEqual({ socket: i, seqs: range(1, 30) });
       expect(s.of('bid_update').map((u) => u.bidId)).toEqual(accepted.map((x) => x.bidId));
     });
-    expect(watchersB[3].of('bid_update')[4]).toMatchObject({ auctionId: auction.id, seq: 5, amount: '5.00', bidderId: restBidder1.id });
+    expect(watchersB[3].of('bid_update')[4]).toMatchObject({
+      auctionId: auction.id,
+      seq: 5,
+      amount: '5.00',
+      bidderId: restBidder1.id,
+    });
 
     // One countdown driver for both replicas: about one tick per second reaches each socket.
     await sleep(Math.max(0, 3_000 - (Date.now() - started)));
@@ -99,7 +129,11 @@ describe('bid fan-out across two replicas', () => {
 
     // The close: exactly one auction_closed per socket, after every bid, with the next seq.
     const listening = [...watchersA.slice(0, 9), ...watchersB, back, late];
-    await waitFor(() => listening.every((s) => s.of('auction_closed').length >= 1), 20_000, 'auction_closed on every socket');
+    await waitFor(
+      () => listening.every((s) => s.of('auction_closed').length >= 1),
+      20_000,
+      'auction_closed on every socket',
+    );
     await sleep(1_500);
     for (const [i, s] of listening.entries()) {
       expect({ socket: i, closed: s.of('auction_closed') }).toEqual({
@@ -112,12 +146,17 @@ describe('bid fan-out across two replicas', () => {
     expect(late.seqs()).toEqual(range(11, 38));
     expect(dropped.seqs()).toEqual(range(1, 30));
 
-    const events = await sql<{ seq: string }>(dbUrl, 'SELECT seq FROM auction_events WHERE auction_id = $1 ORDER BY seq', [auction.id]);
+    const events = await sql<{ seq: string }>(
+      dbUrl,
+      'SELECT seq FROM auction_events WHERE auction_id = $1 ORDER BY seq',
+      [auction.id],
+    );
     expect(events.map((e) => Number(e.seq))).toEqual(range(1, 38));
-    const [winner] = await sql<{ remaining_budget: string }>(dbUrl, 'SELECT remaining_budget FROM league_participants WHERE league_id = $1 AND user_id = $2', [
-      league.id,
-      restBidder1.id,
-    ]);
+    const [winner] = await sql<{ remaining_budget: string }>(
+      dbUrl,
+      'SELECT remaining_budget FROM league_participants WHERE league_id = $1 AND user_id = $2',
+      [league.id, restBidder1.id],
+    );
     expect(winner.remaining_budget).toBe(String(1_000_000 - 3_700));
     const metricsA = (await api<string>(a.baseUrl, 'GET', '/metrics')).body;
     const metricsB = (await api<string>(b.baseUrl, 'GET', '/metrics')).body;

@@ -37,7 +37,10 @@ describe('bid fan-out while Redis is down', () => {
     sockets.push(onB);
     await joinAuction(onB, auction.id);
     const bid = async (n: number) => {
-      const res = await api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, { token: alice.token, body: { amount: `${n}.00` } });
+      const res = await api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, {
+        token: alice.token,
+        body: { amount: `${n}.00` },
+      });
       if (res.status !== 201) throw new Error(`bid ${n}: expected 201, got ${res.status} ${JSON.stringify(res.body)}`);
     };
 
@@ -46,7 +49,11 @@ describe('bid fan-out while Redis is down', () => {
 
     await redis.stop();
     for (const n of range(2, 6)) await bid(n);
-    await waitFor(() => onB.seqs().length === 6, 5_000, 'bids placed during the outage to reach the other replica from the database');
+    await waitFor(
+      () => onB.seqs().length === 6,
+      5_000,
+      'bids placed during the outage to reach the other replica from the database',
+    );
     expect(onB.seqs()).toEqual(range(1, 6));
 
     await redis.start();
@@ -58,7 +65,11 @@ describe('bid fan-out while Redis is down', () => {
     await sleep(1_500);
     expect(onB.seqs()).toEqual(range(1, 10));
     expect(onB.of('auction_closed')).toEqual([{ auctionId: auction.id, seq: 10, winnerId: alice.id, amount: '9.00' }]);
-    const closes = await sql<{ n: string }>(dbUrl, `SELECT count(*) AS n FROM auction_events WHERE auction_id = $1 AND type = 'closed'`, [auction.id]);
+    const closes = await sql<{ n: string }>(
+      dbUrl,
+      `SELECT count(*) AS n FROM auction_events WHERE auction_id = $1 AND type = 'closed'`,
+      [auction.id],
+    );
     expect(Number(closes[0].n)).toBe(1);
     for (const app of [a, b]) expect(app.output()).not.toMatch(/unhandled|"level":"fatal"/i);
   });

@@ -5,8 +5,28 @@
  * charging the winner once, and the socket handshake.
  */
 import { io } from 'socket.io-client';
-import { api, createDatabase, createUser, sleep, sql, startApp, tokenFor, type AppProcess, type TestUser } from '../harness';
-import { connect, createAuction, emitAck, joinAuction, leagueWith, openAuction, refusal, users, waitFor } from './support';
+import {
+  api,
+  createDatabase,
+  createUser,
+  sleep,
+  sql,
+  startApp,
+  tokenFor,
+  type AppProcess,
+  type TestUser,
+} from '../harness';
+import {
+  connect,
+  createAuction,
+  emitAck,
+  joinAuction,
+  leagueWith,
+  openAuction,
+  refusal,
+  users,
+  waitFor,
+} from './support';
 
 describe('auction rules (single instance)', () => {
   let app: AppProcess;
@@ -30,9 +50,20 @@ describe('auction rules (single instance)', () => {
 
   describe('leagues', () => {
     it('creates a league whose owner participates with the full budget', async () => {
-      const res = await post('/api/v1/leagues', owner.token, { name: 'Premier', sport: 'football', budget: '250.50', maxParticipants: 8 });
+      const res = await post('/api/v1/leagues', owner.token, {
+        name: 'Premier',
+        sport: 'football',
+        budget: '250.50',
+        maxParticipants: 8,
+      });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ name: 'Premier', sport: 'football', ownerId: owner.id, budget: '250.50', maxParticipants: 8 });
+      expect(res.body).toMatchObject({
+        name: 'Premier',
+        sport: 'football',
+        ownerId: owner.id,
+        budget: '250.50',
+        maxParticipants: 8,
+      });
       expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(res.body.inviteCode).toMatch(/^[A-Z0-9]{10}$/);
       const detail = await get(`/api/v1/leagues/${res.body.id}`, owner.token);
@@ -51,7 +82,9 @@ describe('auction rules (single instance)', () => {
 
     it('joins with the invite code; a second join is 409 CONFLICT; a full league is 409 LEAGUE_FULL', async () => {
       const league = await leagueWith(app.baseUrl, owner, [], { budget: '40.00', maxParticipants: 2 });
-      const joined = await post(`/api/v1/leagues/${league.id}/join`, alice.token, { inviteCode: league.inviteCode.toLowerCase() });
+      const joined = await post(`/api/v1/leagues/${league.id}/join`, alice.token, {
+        inviteCode: league.inviteCode.toLowerCase(),
+      });
       expect(joined.status).toBe(201);
       expect(joined.body).toEqual({ userId: alice.id, remainingBudget: '40.00' });
       const again = await post(`/api/v1/leagues/${league.id}/join`, alice.token, { inviteCode: league.inviteCode });
@@ -60,14 +93,20 @@ describe('auction rules (single instance)', () => {
       const full = await post(`/api/v1/leagues/${league.id}/join`, bob.token, { inviteCode: league.inviteCode });
       expect(full.status).toBe(409);
       expect(full.body.code).toBe('LEAGUE_FULL');
-      const [{ n }] = await sql<{ n: string }>(dbUrl, 'SELECT count(*) AS n FROM league_participants WHERE league_id = $1', [league.id]);
+      const [{ n }] = await sql<{ n: string }>(
+        dbUrl,
+        'SELECT count(*) AS n FROM league_participants WHERE league_id = $1',
+        [league.id],
+      );
       expect(Number(n)).toBe(2);
     });
 
     it('never overfills a league under concurrent joins', async () => {
       const league = await leagueWith(app.baseUrl, owner, [], { maxParticipants: 4 });
       const joiners = await users(dbUrl, 8);
-      const results = await Promise.all(joiners.map((u) => post(`/api/v1/leagues/${league.id}/join`, u.token, { inviteCode: league.inviteCode })));
+      const results = await Promise.all(
+        joiners.map((u) => post(`/api/v1/leagues/${league.id}/join`, u.token, { inviteCode: league.inviteCode })),
+      );
       expect(results.filter((r) => r.status === 201)).toHaveLength(3);
       expect(results.filter((r) => r.status === 409 && r.body.code === 'LEAGUE_FULL')).toHaveLength(5);
     });
@@ -90,7 +129,12 @@ describe('auction rules (single instance)', () => {
 
     it('refuses unverified users, money as numbers, three decimals and unknown fields with 4xx problem codes', async () => {
       const unverified = await createUser(dbUrl, { verified: false });
-      const res = await post('/api/v1/leagues', unverified.token, { name: 'x', sport: 'y', budget: '1.00', maxParticipants: 2 });
+      const res = await post('/api/v1/leagues', unverified.token, {
+        name: 'x',
+        sport: 'y',
+        budget: '1.00',
+        maxParticipants: 2,
+      });
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('EMAIL_NOT_VERIFIED');
       for (const body of [
@@ -100,7 +144,11 @@ describe('auction rules (single instance)', () => {
         { name: 'x', sport: 'y', budget: '1.00', maxParticipants: 2, extra: true },
       ]) {
         const bad = await post('/api/v1/leagues', owner.token, body);
-        expect({ body, status: bad.status, code: bad.body.code }).toEqual({ body, status: 400, code: 'VALIDATION_FAILED' });
+        expect({ body, status: bad.status, code: bad.body.code }).toEqual({
+          body,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
       }
       expect((await get('/api/v1/leagues/not-a-uuid', owner.token)).status).toBe(400);
     });
@@ -110,11 +158,29 @@ describe('auction rules (single instance)', () => {
     it('lets only the owner create and start auctions; endsAt is start + duration', async () => {
       const league = await leagueWith(app.baseUrl, owner, [alice]);
       const denied = await post(`/api/v1/leagues/${league.id}/auctions`, alice.token, {
-        lot: 'x', startingPrice: '1.00', minIncrement: '1.00', durationSeconds: 10, antiSnipeSeconds: 0,
+        lot: 'x',
+        startingPrice: '1.00',
+        minIncrement: '1.00',
+        durationSeconds: 10,
+        antiSnipeSeconds: 0,
       });
       expect(denied.status).toBe(403);
-      const auction = await createAuction(app.baseUrl, owner, league.id, { startingPrice: '5.00', minIncrement: '0.50', durationSeconds: 30, antiSnipeSeconds: 5 });
-      expect(auction).toMatchObject({ leagueId: league.id, status: 'SCHEDULED', startingPrice: '5.00', minIncrement: '0.50', durationSeconds: 30, antiSnipeSeconds: 5, seq: 0, endsAt: null });
+      const auction = await createAuction(app.baseUrl, owner, league.id, {
+        startingPrice: '5.00',
+        minIncrement: '0.50',
+        durationSeconds: 30,
+        antiSnipeSeconds: 5,
+      });
+      expect(auction).toMatchObject({
+        leagueId: league.id,
+        status: 'SCHEDULED',
+        startingPrice: '5.00',
+        minIncrement: '0.50',
+        durationSeconds: 30,
+        antiSnipeSeconds: 5,
+        seq: 0,
+        endsAt: null,
+      });
       expect((await post(`/api/v1/auctions/${auction.id}/start`, alice.token)).status).toBe(403);
       const notYet = await post(`/api/v1/auctions/${auction.id}/bids`, alice.token, { amount: '5.00' });
       expect(notYet.status).toBe(409);
@@ -136,7 +202,13 @@ describe('auction rules (single instance)', () => {
       expect([low.status, low.body.code]).toEqual([422, 'BID_TOO_LOW']);
       const first = await bid(alice, '5.00');
       expect(first.status).toBe(201);
-      expect(first.body).toMatchObject({ auctionId: auction.id, amount: '5.00', bidderId: alice.id, seq: 1, endsAt: auction.endsAt });
+      expect(first.body).toMatchObject({
+        auctionId: auction.id,
+        amount: '5.00',
+        bidderId: alice.id,
+        seq: 1,
+        endsAt: auction.endsAt,
+      });
       expect(first.body.bidId).toMatch(/^[0-9a-f-]{36}$/);
       const under = await bid(bob, '5.99');
       expect([under.status, under.body.code]).toEqual([422, 'BID_TOO_LOW']);
@@ -151,7 +223,13 @@ describe('auction rules (single instance)', () => {
         expect({ amount, status: bad.status }).toEqual({ amount, status: 400 });
       }
       const state = await get(`/api/v1/auctions/${auction.id}`, alice.token);
-      expect(state.body).toMatchObject({ status: 'OPEN', currentAmount: '6.00', leaderId: bob.id, seq: 2, winnerId: null });
+      expect(state.body).toMatchObject({
+        status: 'OPEN',
+        currentAmount: '6.00',
+        leaderId: bob.id,
+        seq: 2,
+        winnerId: null,
+      });
       const metrics = (await api<string>(app.baseUrl, 'GET', '/metrics')).body;
       expect(metrics).toMatch(/bids_accepted_total \d+/);
       expect(metrics).toContain('bids_rejected_total{reason="BID_TOO_LOW"}');
@@ -176,14 +254,20 @@ describe('auction rules (single instance)', () => {
     it('never lets concurrent bids of one user in several auctions commit more than the budget', async () => {
       const league = await leagueWith(app.baseUrl, owner, [alice], { budget: '100.00' });
       const auctions = await Promise.all(Array.from({ length: 10 }, () => openAuction(app.baseUrl, owner, league.id)));
-      const results = await Promise.all(auctions.map((x) => post(`/api/v1/auctions/${x.id}/bids`, alice.token, { amount: '30.00' })));
+      const results = await Promise.all(
+        auctions.map((x) => post(`/api/v1/auctions/${x.id}/bids`, alice.token, { amount: '30.00' })),
+      );
       expect(results.filter((r) => r.status === 201)).toHaveLength(3); // 3 × 30 <= 100 < 4 × 30
       expect(results.filter((r) => r.status === 422 && r.body.code === 'BUDGET_EXCEEDED')).toHaveLength(7);
     });
 
     it('extends the end only for an accepted bid inside the anti-snipe window, then closes once and charges the winner', async () => {
       const league = await leagueWith(app.baseUrl, owner, [alice, bob], { budget: '50.00' });
-      const auction = await openAuction(app.baseUrl, owner, league.id, { durationSeconds: 6, antiSnipeSeconds: 3, startingPrice: '10.00' });
+      const auction = await openAuction(app.baseUrl, owner, league.id, {
+        durationSeconds: 6,
+        antiSnipeSeconds: 3,
+        startingPrice: '10.00',
+      });
       const early = await post(`/api/v1/auctions/${auction.id}/bids`, alice.token, { amount: '10.00' });
       expect(early.status).toBe(201);
       expect(early.body.endsAt).toBe(auction.endsAt); // more than 3 s left: no extension
@@ -196,16 +280,32 @@ describe('auction rules (single instance)', () => {
       expect(Date.parse(late.body.endsAt)).toBeGreaterThan(Date.parse(auction.endsAt!));
       expect(Date.parse(late.body.endsAt) - Date.parse(late.body.at)).toBe(3_000);
 
-      await waitFor(async () => (await get(`/api/v1/auctions/${auction.id}`, bob.token)).body.status === 'CLOSED', 6_000, 'the auction to close');
+      await waitFor(
+        async () => (await get(`/api/v1/auctions/${auction.id}`, bob.token)).body.status === 'CLOSED',
+        6_000,
+        'the auction to close',
+      );
       const closed = (await get(`/api/v1/auctions/${auction.id}`, bob.token)).body;
       expect(closed).toMatchObject({ status: 'CLOSED', winnerId: bob.id, currentAmount: '11.00', seq: 3 });
-      const [row] = await sql<{ closed_at: Date; ends_at: Date }>(dbUrl, 'SELECT closed_at, ends_at FROM auctions WHERE id = $1', [auction.id]);
+      const [row] = await sql<{ closed_at: Date; ends_at: Date }>(
+        dbUrl,
+        'SELECT closed_at, ends_at FROM auctions WHERE id = $1',
+        [auction.id],
+      );
       expect(row.closed_at.getTime()).toBeGreaterThanOrEqual(row.ends_at.getTime());
       expect(row.closed_at.getTime() - row.ends_at.getTime()).toBeLessThan(1_000);
-      const budgets = await sql<{ user_id: string; remaining_budget: string }>(dbUrl, 'SELECT user_id, remaining_budget FROM league_participants WHERE league_id = $1', [league.id]);
+      const budgets = await sql<{ user_id: string; remaining_budget: string }>(
+        dbUrl,
+        'SELECT user_id, remaining_budget FROM league_participants WHERE league_id = $1',
+        [league.id],
+      );
       const byUser = Object.fromEntries(budgets.map((b) => [b.user_id, b.remaining_budget]));
       expect(byUser).toEqual({ [owner.id]: '5000', [alice.id]: '5000', [bob.id]: '3900' });
-      const events = await sql<{ seq: string; type: string }>(dbUrl, 'SELECT seq, type FROM auction_events WHERE auction_id = $1 ORDER BY seq', [auction.id]);
+      const events = await sql<{ seq: string; type: string }>(
+        dbUrl,
+        'SELECT seq, type FROM auction_events WHERE auction_id = $1 ORDER BY seq',
+        [auction.id],
+      );
       expect(events.map((e) => `${e.seq}:${e.type}`)).toEqual(['1:bid', '2:bid', '3:closed']);
       const after = await post(`/api/v1/auctions/${auction.id}/bids`, alice.token, { amount: '40.00' });
       expect([after.status, after.body.code]).toEqual([409, 'AUCTION_NOT_OPEN']);
@@ -223,17 +323,36 @@ describe('auction rules (single instance)', () => {
     } finally {
       s.close();
     }
-    expect((await get(`/api/v1/auctions/${auction.id}`, alice.token)).body).toMatchObject({ status: 'CLOSED', winnerId: null, currentAmount: null, seq: 1 });
-    const budgets = await sql<{ remaining_budget: string }>(dbUrl, 'SELECT remaining_budget FROM league_participants WHERE league_id = $1', [league.id]);
+    expect((await get(`/api/v1/auctions/${auction.id}`, alice.token)).body).toMatchObject({
+      status: 'CLOSED',
+      winnerId: null,
+      currentAmount: null,
+      seq: 1,
+    });
+    const budgets = await sql<{ remaining_budget: string }>(
+      dbUrl,
+      'SELECT remaining_budget FROM league_participants WHERE league_id = $1',
+      [league.id],
+    );
     expect(budgets.map((b) => b.remaining_budget)).toEqual(['1000', '1000']);
   });
 
   it('documents the auction endpoints and their DTOs in OpenAPI', async () => {
     const doc = (await api(app.baseUrl, 'GET', '/api/docs-json')).body;
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/leagues', '/api/v1/leagues/{id}', '/api/v1/leagues/{id}/join', '/api/v1/leagues/{id}/auctions', '/api/v1/auctions/{id}', '/api/v1/auctions/{id}/start', '/api/v1/auctions/{id}/bids']),
+      expect.arrayContaining([
+        '/api/v1/leagues',
+        '/api/v1/leagues/{id}',
+        '/api/v1/leagues/{id}/join',
+        '/api/v1/leagues/{id}/auctions',
+        '/api/v1/auctions/{id}',
+        '/api/v1/auctions/{id}/start',
+        '/api/v1/auctions/{id}/bids',
+      ]),
     );
-    expect(doc.components.schemas.CreateLeagueDto.required).toEqual(expect.arrayContaining(['name', 'sport', 'budget', 'maxParticipants']));
+    expect(doc.components.schemas.CreateLeagueDto.required).toEqual(
+      expect.arrayContaining(['name', 'sport', 'budget', 'maxParticipants']),
+    );
     expect(doc.components.schemas.PlaceBidDto.properties.amount).toMatchObject({ type: 'string', example: '12.50' });
     expect(doc.components.schemas.AuctionResponse.properties.status.enum).toEqual(['SCHEDULED', 'OPEN', 'CLOSED']);
   });
@@ -242,7 +361,9 @@ describe('auction rules (single instance)', () => {
     it('refuses the handshake with UNAUTHENTICATED for a missing, expired or forged token, and EMAIL_NOT_VERIFIED when unverified', async () => {
       expect(await refusal(app.baseUrl, undefined)).toEqual({ message: 'UNAUTHENTICATED', active: false });
       expect((await refusal(app.baseUrl, tokenFor(alice, { expiresIn: -10 }))).message).toBe('UNAUTHENTICATED');
-      expect((await refusal(app.baseUrl, tokenFor(alice, { secret: 'another-secret-that-is-long-enough-000000' }))).message).toBe('UNAUTHENTICATED');
+      expect(
+        (await refusal(app.baseUrl, tokenFor(alice, { secret: 'another-secret-that-is-long-enough-000000' }))).message,
+      ).toBe('UNAUTHENTICATED');
       const unverified = await createUser(dbUrl, { verified: false });
       expect((await refusal(app.baseUrl, unverified.token)).message).toBe('EMAIL_NOT_VERIFIED');
     });
@@ -278,21 +399,47 @@ describe('auction rules (single instance)', () => {
       const s = await connect(app.baseUrl, alice.token);
       const o = await connect(app.baseUrl, outsider.token);
       try {
-        expect(await emitAck(o.socket, 'auction:join', { auctionId: auction.id })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
-        expect(await emitAck(o.socket, 'bid:place', { auctionId: auction.id, amount: '5.00' })).toMatchObject({ ok: false, code: 'NOT_A_PARTICIPANT' });
-        for (const bad of [{ auctionId: auction.id, amount: 5 }, { auctionId: 'nope', amount: '5.00' }, { auctionId: auction.id }, 'text', null, { auctionId: auction.id, amount: '5.00', x: 1 }]) {
+        expect(await emitAck(o.socket, 'auction:join', { auctionId: auction.id })).toMatchObject({
+          ok: false,
+          code: 'NOT_FOUND',
+        });
+        expect(await emitAck(o.socket, 'bid:place', { auctionId: auction.id, amount: '5.00' })).toMatchObject({
+          ok: false,
+          code: 'NOT_A_PARTICIPANT',
+        });
+        for (const bad of [
+          { auctionId: auction.id, amount: 5 },
+          { auctionId: 'nope', amount: '5.00' },
+          { auctionId: auction.id },
+          'text',
+          null,
+          { auctionId: auction.id, amount: '5.00', x: 1 },
+        ]) {
           expect(await emitAck(s.socket, 'bid:place', bad)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
         }
-        expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq: -1 })).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
-        expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '2.00' })).toMatchObject({ ok: false, code: 'BID_TOO_LOW' });
+        expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq: -1 })).toMatchObject({
+          ok: false,
+          code: 'VALIDATION_FAILED',
+        });
+        expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '2.00' })).toMatchObject({
+          ok: false,
+          code: 'BID_TOO_LOW',
+        });
         const joined = await joinAuction(s, auction.id);
         expect(joined.auction).toMatchObject({ id: auction.id, status: 'OPEN', seq: 0 });
         const ack = await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '3.00' });
-        expect(ack).toMatchObject({ ok: true, bid: { auctionId: auction.id, amount: '3.00', bidderId: alice.id, seq: 1 } });
+        expect(ack).toMatchObject({
+          ok: true,
+          bid: { auctionId: auction.id, amount: '3.00', bidderId: alice.id, seq: 1 },
+        });
         await waitFor(() => s.of('bid_update').length === 1, 2_000, 'the bid_update of the socket bid');
         expect(s.of('bid_update')[0]).toEqual({ ...ack.bid });
         await waitFor(() => s.of('timer_tick').length >= 1, 2_000, 'a timer_tick');
-        expect(s.of('timer_tick')[0]).toMatchObject({ auctionId: auction.id, endsAt: auction.endsAt, remainingMs: expect.any(Number) });
+        expect(s.of('timer_tick')[0]).toMatchObject({
+          auctionId: auction.id,
+          endsAt: auction.endsAt,
+          remainingMs: expect.any(Number),
+        });
         expect(await emitAck(s.socket, 'auction:leave', { auctionId: auction.id })).toEqual({ ok: true });
         await sleep(1_300);
         const ticks = s.of('timer_tick').length;

@@ -20,9 +20,14 @@ export interface Auction {
   seq: number;
 }
 
-export async function expectStatus<T = any>(res: Promise<{ status: number; body: T }>, status: number, what: string): Promise<T> {
+export async function expectStatus<T = any>(
+  res: Promise<{ status: number; body: T }>,
+  status: number,
+  what: string,
+): Promise<T> {
   const r = await res;
-  if (r.status !== status) throw new Error(`${what}: expected HTTP ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+  if (r.status !== status)
+    throw new Error(`${what}: expected HTTP ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
 
@@ -41,13 +46,25 @@ export async function leagueWith(
   const league = await expectStatus<League>(
     api(baseUrl, 'POST', '/api/v1/leagues', {
       token: owner.token,
-      body: { name: 'Test league', sport: 'football', budget: opts.budget ?? '1000.00', maxParticipants: opts.maxParticipants ?? 50 },
+      body: {
+        name: 'Test league',
+        sport: 'football',
+        budget: opts.budget ?? '1000.00',
+        maxParticipants: opts.maxParticipants ?? 50,
+      },
     }),
     201,
     'create league',
   );
   for (const m of members) {
-    await expectStatus(api(baseUrl, 'POST', `/api/v1/leagues/${league.id}/join`, { token: m.token, body: { inviteCode: league.inviteCode } }), 201, 'join league');
+    await expectStatus(
+      api(baseUrl, 'POST', `/api/v1/leagues/${league.id}/join`, {
+        token: m.token,
+        body: { inviteCode: league.inviteCode },
+      }),
+      201,
+      'join league',
+    );
   }
   return league;
 }
@@ -74,9 +91,18 @@ export async function createAuction(
   );
 }
 
-export async function openAuction(baseUrl: string, owner: TestUser, leagueId: string, opts: Parameters<typeof createAuction>[3] = {}): Promise<Auction> {
+export async function openAuction(
+  baseUrl: string,
+  owner: TestUser,
+  leagueId: string,
+  opts: Parameters<typeof createAuction>[3] = {},
+): Promise<Auction> {
   const created = await createAuction(baseUrl, owner, leagueId, opts);
-  return expectStatus<Auction>(api(baseUrl, 'POST', `/api/v1/auctions/${created.id}/start`, { token: owner.token }), 200, 'start auction');
+  return expectStatus<Auction>(
+    api(baseUrl, 'POST', `/api/v1/auctions/${created.id}/start`, { token: owner.token }),
+    200,
+    'start auction',
+  );
 }
 
 export interface Received {
@@ -102,7 +128,9 @@ export function recordSocket(socket: Socket): RecordingSocket {
     received,
     of: (event) => received.filter((r) => r.event === event).map((r) => r.payload),
     seqs: (event) =>
-      received.filter((r) => (event ? r.event === event : r.event === 'bid_update' || r.event === 'auction_closed')).map((r) => r.payload.seq as number),
+      received
+        .filter((r) => (event ? r.event === event : r.event === 'bid_update' || r.event === 'auction_closed'))
+        .map((r) => r.payload.seq as number),
     close: () => {
       socket.disconnect();
     },
@@ -110,7 +138,11 @@ export function recordSocket(socket: Socket): RecordingSocket {
 }
 
 /** Connects over the websocket transport only (no sticky sessions needed) and resolves once connected. */
-export function connect(baseUrl: string, token: string | undefined, opts: { reconnection?: boolean } = {}): Promise<RecordingSocket> {
+export function connect(
+  baseUrl: string,
+  token: string | undefined,
+  opts: { reconnection?: boolean } = {},
+): Promise<RecordingSocket> {
   const socket = io(baseUrl, {
     path: '/api/socket.io',
     transports: ['websocket'],
@@ -134,7 +166,10 @@ export function connect(baseUrl: string, token: string | undefined, opts: { reco
 }
 
 /** The connect_error message a handshake is refused with. */
-export async function refusal(baseUrl: string, token: string | undefined): Promise<{ message: string; active: boolean }> {
+export async function refusal(
+  baseUrl: string,
+  token: string | undefined,
+): Promise<{ message: string; active: boolean }> {
   try {
     const s = await connect(baseUrl, token);
     s.close();
@@ -154,7 +189,11 @@ export async function joinAuction(s: RecordingSocket, auctionId: string, lastSeq
   return ack;
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return;
@@ -164,7 +203,8 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
 }
 
 /** 1..n */
-export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+export const range = (from: number, to: number): number[] =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
 /** "12.50" for 1250 cents. */
 export const money = (cents: number): string => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;

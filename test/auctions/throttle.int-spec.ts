@@ -30,13 +30,22 @@ describe('bid throttling shared by REST and Socket.IO', () => {
   it('allows 20 bids a minute per user across REST, Socket.IO and both replicas, and refuses the 21st either way', async () => {
     const [owner, alice, bob] = await users(dbUrl, 3);
     const league = await leagueWith(a.baseUrl, owner, [alice, bob], { budget: '1000.00' });
-    const auction = await openAuction(a.baseUrl, owner, league.id, { startingPrice: '1.00', minIncrement: '1.00', durationSeconds: 120 });
+    const auction = await openAuction(a.baseUrl, owner, league.id, {
+      startingPrice: '1.00',
+      minIncrement: '1.00',
+      durationSeconds: 120,
+    });
     const aliceSocket = await connect(b.baseUrl, alice.token);
     const bobSocket = await connect(a.baseUrl, bob.token);
     sockets.push(aliceSocket, bobSocket);
 
-    const restBid = (n: number) => api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, { token: alice.token, body: { amount: money(100 * n) } });
-    const socketBid = (n: number) => emitAck(aliceSocket.socket, 'bid:place', { auctionId: auction.id, amount: money(100 * n) });
+    const restBid = (n: number) =>
+      api(a.baseUrl, 'POST', `/api/v1/auctions/${auction.id}/bids`, {
+        token: alice.token,
+        body: { amount: money(100 * n) },
+      });
+    const socketBid = (n: number) =>
+      emitAck(aliceSocket.socket, 'bid:place', { auctionId: auction.id, amount: money(100 * n) });
 
     for (const n of range(1, 20)) {
       if (n % 2 === 1) {
@@ -44,7 +53,12 @@ describe('bid throttling shared by REST and Socket.IO', () => {
         expect({ bid: n, via: 'REST', status: res.status }).toEqual({ bid: n, via: 'REST', status: 201 });
       } else {
         const ack = await socketBid(n);
-        expect({ bid: n, via: 'socket', ok: ack.ok, code: ack.code }).toEqual({ bid: n, via: 'socket', ok: true, code: undefined });
+        expect({ bid: n, via: 'socket', ok: ack.ok, code: ack.code }).toEqual({
+          bid: n,
+          via: 'socket',
+          ok: true,
+          code: undefined,
+        });
       }
     }
 
@@ -57,7 +71,10 @@ describe('bid throttling shared by REST and Socket.IO', () => {
     expect(Number(refusedRest.headers.get('retry-after'))).toBeGreaterThan(0);
 
     // Someone else's budget is untouched, and the refused bids changed nothing.
-    expect(await emitAck(bobSocket.socket, 'bid:place', { auctionId: auction.id, amount: '21.00' })).toMatchObject({ ok: true, bid: { seq: 21 } });
+    expect(await emitAck(bobSocket.socket, 'bid:place', { auctionId: auction.id, amount: '21.00' })).toMatchObject({
+      ok: true,
+      bid: { seq: 21 },
+    });
     const state = await api(b.baseUrl, 'GET', `/api/v1/auctions/${auction.id}`, { token: owner.token });
     expect(state.body).toMatchObject({ seq: 21, currentAmount: '21.00', leaderId: bob.id });
   });

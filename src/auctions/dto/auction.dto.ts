@@ -23,7 +23,12 @@ export class CreateAuctionDto {
   @Max(604_800)
   durationSeconds!: number;
 
-  @ApiProperty({ example: 10, minimum: 0, maximum: 3600, description: 'A bid inside the last N seconds moves the end to now + N' })
+  @ApiProperty({
+    example: 10,
+    minimum: 0,
+    maximum: 3600,
+    description: 'A bid inside the last N seconds moves the end to now + N',
+  })
   @IsInt()
   @Min(0)
   @Max(3_600)
@@ -50,7 +55,12 @@ export class AuctionResponse {
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) winnerId!: string | null;
   @ApiProperty({ description: 'Sequence number of the last bid or close; 0 before any' }) seq!: number;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'Server time; render countdowns from it' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'Server time; render countdowns from it',
+  })
   endsAt!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) closedAt!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
