@@ -5,7 +5,7 @@
  * become {ok:false, code}, anything unexpected {ok:false, code:'INTERNAL'}.
  * bid:place uses the same service method, rules and throttling budget as the REST endpoint.
  */
-import { Inject } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -60,7 +60,7 @@ function tokenExpiryMs(token: string): number | undefined {
 
 @WebSocketGateway({ path: SOCKET_PATH })
 export class AuctionsGateway
-  implements OnGatewayInit<Server>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket>
+  implements OnGatewayInit<Server>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket>, BeforeApplicationShutdown
 {
   constructor(
     private readonly tokens: TokenService,
@@ -73,7 +73,10 @@ export class AuctionsGateway
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  private server?: Server;
+
   afterInit(server: Server): void {
+    this.server = server;
     server.use((socket, next) => this.authenticate(socket, next));
     this.relay.attach(server);
     this.timers.attach(server);
@@ -94,6 +97,15 @@ export class AuctionsGateway
     const state: SocketState = { user, expiresAt: tokenExpiryMs(token) };
     socket.data = state;
     next();
+  }
+
+  /**
+   * Runs before Nest closes the Socket.IO server: tell this replica's clients that the coming
+   * disconnect is a shutdown, so they reconnect (with jitter) to another replica and rejoin
+   * with lastSeq. The close itself is a transport close, which clients retry on their own.
+   */
+  beforeApplicationShutdown(): void {
+    this.server?.local.emit('server_shutdown', { reconnect: true });
   }
 
   handleConnection(socket: Socket): void {
