@@ -9,6 +9,8 @@ import { ResilienceModule } from './infra/resilience/resilience.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
+import { UsersModule } from './users/users.module';
+import { MailModule } from './infra/mail/mail.module';
 import { AuditModule } from './security/audit/audit.module';
 import { SecurityModule } from './security/security.module';
 import { AuctionsModule } from './auctions/auctions.module';
@@ -27,9 +29,11 @@ export class AppModule {
         ResilienceModule,
         DatabaseModule,
         RedisModule,
+        MailModule,
         AuditModule,
         SecurityModule,
         AuthModule,
+        UsersModule,
         HealthModule,
         AuctionsModule,
         TransactionsModule,

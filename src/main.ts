@@ -145,15 +145,18 @@ function installSignalHandlers(
     logger.info({ signal, drainMs }, 'shutdown started: readiness is now 503');
     setTimeout(() => {
       shutdown.beginClose();
+      // pino writes asynchronously: flush before exiting, or the exit handler's synchronous
+      // flush can overtake a write still in flight and reorder (or drop) the last lines.
+      const exitAfterFlush = (code: number) => logger.flush(() => process.exit(code));
       app.close().then(
         async () => {
           await shutdownTracing().catch(() => undefined);
           logger.info('shutdown complete');
-          process.exit(0);
+          exitAfterFlush(0);
         },
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          process.exit(1);
+          exitAfterFlush(1);
         },
       );
     }, drainMs);

@@ -11,6 +11,8 @@ export interface AuthUser {
   roles: Role[];
   privilegeLevel: PrivilegeLevel;
   emailVerified: boolean;
+  /** Refresh-token family (session) the access token was issued for; absent on foreign tokens. */
+  familyId?: string;
 }
 
 /** Claims of an access token (besides iss, aud, iat, exp, jti). */
@@ -20,6 +22,8 @@ export interface AccessClaims {
   roles: Role[];
   lvl: PrivilegeLevel;
   ev: boolean;
+  /** Refresh-token family id: lets "change password" keep the caller's own session. */
+  fam?: string;
 }
 
 export function isStaff(user: AuthUser): boolean {

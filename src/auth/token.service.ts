@@ -1,6 +1,9 @@
 /**
  * Access tokens: HS256 JWTs with the algorithm pinned (none and every other alg refused) and
  * iss/aud/exp checked. Used by the HTTP guard and the Socket.IO handshake alike.
+ * They are stateless: signing out or a revoked refresh family does not recall an access token
+ * already issued; it stays valid until it expires (JWT_ACCESS_TTL, 15 min by default). That is
+ * the accepted price of not reading a session store on every request.
  */
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
@@ -20,13 +23,15 @@ export class TokenService {
     return this.config.get('JWT_ACCESS_TTL');
   }
 
-  signAccess(user: AuthUser): string {
+  /** Signs an access token; `familyId` names the refresh-token family (session) it belongs to. */
+  signAccess(user: AuthUser, familyId?: string): string {
     const claims: AccessClaims = {
       sub: user.id,
       email: user.email,
       roles: user.roles,
       lvl: user.privilegeLevel,
       ev: user.emailVerified,
+      ...(familyId ? { fam: familyId } : {}),
     };
     return this.jwt.sign(claims, {
       algorithm: 'HS256',
@@ -57,6 +62,13 @@ export class TokenService {
     ) {
       throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
     }
-    return { id: claims.sub, email: claims.email, roles: claims.roles, privilegeLevel: claims.lvl, emailVerified: claims.ev === true };
+    return {
+      id: claims.sub,
+      email: claims.email,
+      roles: claims.roles,
+      privilegeLevel: claims.lvl,
+      emailVerified: claims.ev === true,
+      ...(typeof claims.fam === 'string' ? { familyId: claims.fam } : {}),
+    };
   }
 }

@@ -6,6 +6,7 @@
  * B terminated: not one request may fail, and each terminated replica must have reported
  * not-ready before it exited, exiting 0 within its grace period.
  */
+import { randomUUID } from 'node:crypto';
 import { api, createDatabase, createUser, sharedRedisUrl, sleep, startApp, type AppProcess } from '../harness';
 
 interface Replica {
@@ -26,7 +27,10 @@ describe('rolling update', () => {
     const add = (app: AppProcess) => replicas.push({ app, ready: true, sawNotReady: false, gone: false });
     add(await start());
     add(await start());
-    const user = await createUser(databaseUrl);
+    const user = await createUser(databaseUrl, { roles: ['TELLER'], level: 'BUSINESS' });
+    const account = (await api(replicas[0].app.baseUrl, 'POST', '/api/v1/accounts', { token: user.token, body: {} })).body.accountNumber as string;
+    expect(account).toBeTruthy();
+    let deposited = 0;
 
     let running = true;
     const poller = (async () => {
@@ -51,10 +55,13 @@ describe('rolling update', () => {
     const failures: string[] = [];
     let ok = 0;
     let next = 0;
-    const paths = ['/health/live', '/api/docs-json', '/health/check'];
+    // Reads and money movements: every deposit answered 201 must be in the balance at the end.
+    const kinds = ['read', 'deposit', 'read', 'list'] as const;
     const worker = async () => {
       while (running) {
-        const path = paths[next % paths.length];
+        const kind = kinds[next % kinds.length];
+        const path = kind === 'read' ? `/api/v1/accounts/${account}` : kind === 'list' ? '/api/v1/accounts' : '/api/v1/deposits';
+        const key = randomUUID();
         let attempts = 0;
         for (;;) {
           const candidates = replicas.filter((r) => r.ready && !r.gone);
@@ -64,8 +71,16 @@ describe('rolling update', () => {
           }
           const target = candidates[next++ % candidates.length];
           try {
-            const res = await api(target.app.baseUrl, 'GET', path, { token: user.token });
-            if (res.status === 200) ok++;
+            const res =
+              kind === 'deposit'
+                ? await api(target.app.baseUrl, 'POST', path, {
+                    token: user.token,
+                    headers: { 'idempotency-key': key },
+                    body: { accountNumber: account, amount: '1.00', description: 'rollout' },
+                  })
+                : await api(target.app.baseUrl, 'GET', path, { token: user.token });
+            if (res.status === 201) deposited++;
+            if (res.status === 200 || res.status === 201) ok++;
             else failures.push(`${path} -> ${res.status} from pid ${target.app.pid}`);
             break;
           } catch (err) {
@@ -95,7 +110,9 @@ describe('rolling update', () => {
     running = false;
     await Promise.all(workers);
     await poller;
+    const balance = (await api(replicas[2].app.baseUrl, 'GET', `/api/v1/accounts/${account}`, { token: user.token })).body.balance;
     await replicas[2].app.stop();
+    expect(balance).toBe(`${deposited}.00`);
 
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(300);

@@ -1,0 +1,25 @@
+/**
+ * Global guard 3 of 3: routes marked @Verified() (DESIGN.md "(verified)") answer 403
+ * EMAIL_NOT_VERIFIED to a caller whose token says the email is not verified. The claim is
+ * refreshed with the token: after verifying, the next refresh or sign-in carries it.
+ */
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DomainError } from '../../infra/http/domain-error';
+import { REQUIRES_VERIFIED } from '../decorators/verified.decorator';
+import type { AuthedRequest } from './jwt-auth.guard';
+
+@Injectable()
+export class VerifiedEmailGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const needsVerified = this.reflector.getAllAndOverride<boolean>(REQUIRES_VERIFIED, [context.getHandler(), context.getClass()]);
+    if (!needsVerified) return true;
+    const user = context.switchToHttp().getRequest<AuthedRequest>().user;
+    if (!user) throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
+    if (!user.emailVerified) throw new DomainError('EMAIL_NOT_VERIFIED', 403, 'Verify your email address first');
+    return true;
+  }
+}

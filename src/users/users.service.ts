@@ -1,0 +1,129 @@
+/**
+ * Profiles, roles and privilege levels. Exported to the auth module for account creation and
+ * credentials (auth never touches the users table itself). Every change an admin makes is
+ * audited in the same transaction. Roles and levels live in the access token, so a change takes
+ * effect at the user's next token refresh (refresh re-reads the user) or sign-in, at the latest
+ * JWT_ACCESS_TTL later.
+ */
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AuthUser, PrivilegeLevel, Role } from '../auth/auth-user';
+import { DomainError } from '../infra/http/domain-error';
+import { decodeCursor, toPage, type Page } from '../infra/http/pagination';
+import { runInTransaction } from '../infra/database/transaction';
+import { AuditService } from '../security/audit/audit.service';
+import { UsersRepository } from './users.repository';
+import type { User } from './user';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2})?|Z)?$/;
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly users: UsersRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Creates an account inside the caller's transaction; 409 EMAIL_TAKEN when the email is in use. */
+  async createAccount(tx: EntityManager, u: { email: string; passwordHash: string; displayName: string | null; roles: Role[] }): Promise<User> {
+    const user = await this.users.insert(tx, u);
+    if (!user) throw new DomainError('EMAIL_TAKEN', 409, 'An account with this email already exists');
+    return user;
+  }
+
+  findCredentials(email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+    return this.users.findCredentials(email);
+  }
+
+  findPasswordHash(userId: string): Promise<string | undefined> {
+    return this.users.findPasswordHash(userId);
+  }
+
+  /** Row-locks the user and reads the current password hash, in the caller's transaction. */
+  lockPasswordHash(tx: EntityManager, userId: string): Promise<string | undefined> {
+    return this.users.findPasswordHash(userId, tx, true);
+  }
+
+  findIdByEmail(email: string): Promise<string | undefined> {
+    return this.users.findIdByEmail(email);
+  }
+
+  findById(id: string, tx?: EntityManager): Promise<User | undefined> {
+    return this.users.findById(id, tx);
+  }
+
+  /** Reads and row-locks a user in the caller's transaction (serialises credential changes). */
+  lockById(tx: EntityManager, id: string): Promise<User | undefined> {
+    return this.users.findById(id, tx, true);
+  }
+
+  async getById(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw new DomainError('NOT_FOUND', 404, 'No such user');
+    return user;
+  }
+
+  setPasswordHash(tx: EntityManager, userId: string, hash: string): Promise<void> {
+    return this.users.setPasswordHash(tx, userId, hash);
+  }
+
+  async markEmailVerified(tx: EntityManager, userId: string): Promise<User> {
+    const user = await this.users.markEmailVerified(tx, userId);
+    if (!user) throw new DomainError('NOT_FOUND', 404, 'No such user');
+    return user;
+  }
+
+  async updateDisplayName(actor: AuthUser, displayName: string | null): Promise<User> {
+    return runInTransaction(this.ds, async (tx) => {
+      const before = await this.users.findById(actor.id, tx, true);
+      if (!before) throw new DomainError('NOT_FOUND', 404, 'No such user');
+      const user = (await this.users.setDisplayName(tx, actor.id, displayName))!;
+      await this.audit.record(tx, { userId: actor.id, action: 'USER_PROFILE_UPDATED', details: { displayName: { from: before.displayName, to: displayName } } });
+      return user;
+    });
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<User>> {
+    let after: [string, string] | undefined;
+    if (cursor) {
+      const [at, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
+      if (!PG_TIMESTAMP.test(at) || !UUID.test(id)) {
+        throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'cursor', message: 'cursor is not valid' }]);
+      }
+      after = [at, id];
+    }
+    const rows = await this.users.list(limit, after);
+    return toPage(rows, limit, (r) => r.key, (r) => r.user);
+  }
+
+  /** Replaces a user's roles (ADMIN). An admin cannot drop their own ADMIN role (no lock-out). */
+  async setRoles(actor: AuthUser, userId: string, roles: Role[]): Promise<User> {
+    const wanted = [...new Set(roles)];
+    if (actor.id === userId && !wanted.includes('ADMIN')) {
+      throw new DomainError('CONFLICT', 409, 'You cannot remove your own ADMIN role');
+    }
+    return runInTransaction(this.ds, async (tx) => {
+      const before = await this.users.findById(userId, tx, true);
+      if (!before) throw new DomainError('NOT_FOUND', 404, 'No such user');
+      const user = await this.users.setRoles(tx, userId, wanted);
+      await this.audit.record(tx, { userId, action: 'USER_ROLES_CHANGED', details: { actorId: actor.id, from: before.roles, to: user.roles } });
+      return user;
+    });
+  }
+
+  async setPrivilegeLevel(actor: AuthUser, userId: string, level: PrivilegeLevel): Promise<User> {
+    return runInTransaction(this.ds, async (tx) => {
+      const before = await this.users.findById(userId, tx, true);
+      if (!before) throw new DomainError('NOT_FOUND', 404, 'No such user');
+      const user = await this.users.setPrivilegeLevel(tx, userId, level);
+      await this.audit.record(tx, {
+        userId,
+        action: 'USER_LEVEL_CHANGED',
+        details: { actorId: actor.id, from: before.privilegeLevel, to: user.privilegeLevel },
+      });
+      return user;
+    });
+  }
+}
