@@ -13,6 +13,7 @@ import { UsersModule } from './users/users.module';
 import { MailModule } from './infra/mail/mail.module';
 import { AuditModule } from './security/audit/audit.module';
 import { SecurityModule } from './security/security.module';
+import { AuctionsModule } from './auctions/auctions.module';
 import { TransactionsModule } from './transactions/transactions.module';
 
 @Module({})
@@ -34,6 +35,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         HealthModule,
+        AuctionsModule,
         TransactionsModule,
       ],
     };

@@ -18,6 +18,8 @@ import { DomainError, type FieldProblem } from './infra/http/domain-error';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
+import { RedisFactory } from './infra/redis/redis.factory';
+import { RedisIoAdapter } from './auctions/redis-io.adapter';
 import { registerSecurityHeaderExtras, SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
 import { corsOptions } from './security/http/cors';
 import { AppModule } from './app.module';
@@ -104,6 +106,11 @@ async function bootstrap(): Promise<void> {
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), {
     jsonDocumentUrl: 'api/docs-json',
   });
+
+  // Socket.IO (auctions): Redis pub/sub fan-out across replicas when REDIS_URL is set.
+  const ioAdapter = new RedisIoAdapter(app, app.get(AppConfig), app.get(RedisFactory), logger);
+  await ioAdapter.connect();
+  app.useWebSocketAdapter(ioAdapter);
 
   installSignalHandlers(app, shutdown, config, logger);
   await app.listen({ port: config.PORT, host: config.HOST });

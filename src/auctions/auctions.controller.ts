@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Verified } from '../auth/decorators/verified.decorator';
+import { RateLimit } from '../security/throttling/rate-limit.decorator';
+import { AuctionsService } from './auctions.service';
+import { BiddingService } from './bidding.service';
+import { AuctionResponse, BidResponse, PlaceBidDto } from './dto/auction.dto';
+import { uuidParam } from './leagues.controller';
+
+@ApiTags('auctions')
+@ApiBearerAuth()
+@Verified()
+@Controller('api/v1/auctions')
+export class AuctionsController {
+  constructor(
+    private readonly auctions: AuctionsService,
+    private readonly bidding: BiddingService,
+  ) {}
+
+  @Post(':id/start')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Open the auction now (league owner only); endsAt = server time + duration' })
+  @ApiOkResponse({ type: AuctionResponse })
+  start(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<AuctionResponse> {
+    return this.auctions.startAuction(user, id);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Auction state (members of its league only; others get 404)' })
+  @ApiOkResponse({ type: AuctionResponse })
+  get(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<AuctionResponse> {
+    return this.auctions.getAuction(user, id);
+  }
+
+  @Post(':id/bids')
+  @RateLimit('bids')
+  @ApiOperation({
+    summary: 'Bid. 422 BID_TOO_LOW / BUDGET_EXCEEDED, 409 AUCTION_NOT_OPEN, 403 NOT_A_PARTICIPANT',
+  })
+  @ApiCreatedResponse({ type: BidResponse })
+  placeBid(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam()) id: string,
+    @Body() dto: PlaceBidDto,
+  ): Promise<BidResponse> {
+    return this.bidding.placeBid(user, id, dto.amount);
+  }
+}

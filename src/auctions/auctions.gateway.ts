@@ -1,0 +1,210 @@
+/**
+ * Socket.IO at /api/socket.io. The handshake must carry a valid access token of a verified user
+ * in `auth.token` (checked once in io.use; the socket is disconnected when the token expires).
+ * Every client → server event is answered through its ack, never by an exception: domain errors
+ * become {ok:false, code}, anything unexpected {ok:false, code:'INTERNAL'}.
+ * bid:place uses the same service method, rules and throttling budget as the REST endpoint.
+ */
+import { type BeforeApplicationShutdown, Inject } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Logger } from 'pino';
+import type { Server, Socket } from 'socket.io';
+import type { AuthUser } from '../auth/auth-user';
+import { TokenService } from '../auth/token.service';
+import { AppConfig } from '../config/config.service';
+import { DomainError, type FieldProblem } from '../infra/http/domain-error';
+import { LOGGER } from '../infra/logging/logging.module';
+import { RateLimitService, type RateLimitDecision } from '../security/throttling/rate-limit.service';
+import { AuctionEventsRelay } from './auction-events.relay';
+import { AuctionTimersService } from './auction-timers.service';
+import { AuctionMetrics } from './auctions.metrics';
+import { BiddingService } from './bidding.service';
+import { JoinAuctionMessage, LeaveAuctionMessage, PlaceBidMessage } from './dto/socket-messages';
+import { parseMessage } from './socket-validation';
+
+export const SOCKET_PATH = '/api/socket.io';
+
+export type Ack =
+  | ({ ok: true } & Record<string, unknown>)
+  | { ok: false; code: string; message: string; errors?: FieldProblem[]; retryAfter?: number };
+
+interface SocketState {
+  user: AuthUser;
+  expiresAt?: number;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+function refusal(code: 'UNAUTHENTICATED' | 'EMAIL_NOT_VERIFIED'): Error {
+  const err = new Error(code) as Error & { data?: unknown };
+  err.data = { code };
+  return err;
+}
+
+/** `exp` of an already verified JWT, in ms. */
+function tokenExpiryMs(token: string): number | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+@WebSocketGateway({ path: SOCKET_PATH })
+export class AuctionsGateway
+  implements OnGatewayInit<Server>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket>, BeforeApplicationShutdown
+{
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly bidding: BiddingService,
+    private readonly relay: AuctionEventsRelay,
+    private readonly timers: AuctionTimersService,
+    private readonly rateLimit: RateLimitService,
+    private readonly metrics: AuctionMetrics,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  private server?: Server;
+
+  afterInit(server: Server): void {
+    this.server = server;
+    server.use((socket, next) => this.authenticate(socket, next));
+    this.relay.attach(server);
+    this.timers.attach(server);
+    this.metrics.connectedSockets = () => server.of('/').sockets.size;
+  }
+
+  /** An error passed to next() refuses the connection: the client gets connect_error with this message. */
+  private authenticate(socket: Socket, next: (err?: Error) => void): void {
+    const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+    if (typeof token !== 'string' || token.length === 0) return next(refusal('UNAUTHENTICATED'));
+    let user: AuthUser;
+    try {
+      user = this.tokens.verifyAccess(token);
+    } catch {
+      return next(refusal('UNAUTHENTICATED'));
+    }
+    if (!user.emailVerified) return next(refusal('EMAIL_NOT_VERIFIED'));
+    const state: SocketState = { user, expiresAt: tokenExpiryMs(token) };
+    socket.data = state;
+    next();
+  }
+
+  /**
+   * Runs before Nest closes the Socket.IO server: tell this replica's clients that the coming
+   * disconnect is a shutdown, so they reconnect (with jitter) to another replica and rejoin
+   * with lastSeq. The close itself is a transport close, which clients retry on their own.
+   */
+  beforeApplicationShutdown(): void {
+    this.server?.local.emit('server_shutdown', { reconnect: true });
+  }
+
+  handleConnection(socket: Socket): void {
+    this.metrics.socketConnections.inc();
+    const state = socket.data as SocketState;
+    if (state.expiresAt !== undefined) {
+      // The token is only checked at the handshake: end the session when it expires.
+      const ms = Math.min(state.expiresAt - Date.now(), 2_147_483_647);
+      state.expiryTimer = setTimeout(
+        () => {
+          socket.emit('session_expired', { code: 'UNAUTHENTICATED' });
+          socket.disconnect(true);
+        },
+        Math.max(0, ms),
+      );
+      state.expiryTimer.unref();
+    }
+  }
+
+  handleDisconnect(socket: Socket): void {
+    this.metrics.socketDisconnects.inc();
+    clearTimeout((socket.data as SocketState | undefined)?.expiryTimer);
+  }
+
+  @SubscribeMessage('auction:join')
+  joinAuction(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.answer('auction:join', async () => {
+      const msg = await parseMessage(JoinAuctionMessage, body);
+      const auction = await this.relay.join(socket, this.userOf(socket).id, msg.auctionId, msg.lastSeq);
+      if (!auction) throw new DomainError('NOT_FOUND', 404, 'No such auction');
+      return { ok: true, auction };
+    });
+  }
+
+  @SubscribeMessage('auction:leave')
+  leaveAuction(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.answer('auction:leave', async () => {
+      const msg = await parseMessage(LeaveAuctionMessage, body);
+      this.relay.leave(socket, msg.auctionId);
+      return { ok: true };
+    });
+  }
+
+  @SubscribeMessage('bid:place')
+  placeBid(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.answer('bid:place', async () => {
+      const user = this.userOf(socket);
+      // Counted before validation, as the HTTP guard counts before the validation pipe.
+      const decision = await this.consumeBidBudget(user.id);
+      if (!decision.allowed) {
+        // The limiter itself reports the RATE_LIMITED security event and the throttling metric.
+        this.bidding.countRejection('RATE_LIMIT_EXCEEDED');
+        return {
+          ok: false,
+          code: 'RATE_LIMIT_EXCEEDED',
+          message: 'Too many bids; retry later',
+          retryAfter: decision.resetSeconds,
+        };
+      }
+      let msg: PlaceBidMessage;
+      try {
+        msg = await parseMessage(PlaceBidMessage, body);
+      } catch (err) {
+        this.bidding.countRejection('VALIDATION_FAILED');
+        throw err;
+      }
+      const bid = await this.bidding.placeBid(user, msg.auctionId, msg.amount);
+      return { ok: true, bid };
+    });
+  }
+
+  private userOf(socket: Socket): AuthUser {
+    return (socket.data as SocketState).user;
+  }
+
+  /** Same budget and subject as REST (`user:<id>`). If the limiter's store fails, RATE_LIMIT_FAIL_MODE decides. */
+  private async consumeBidBudget(userId: string): Promise<RateLimitDecision> {
+    try {
+      return await this.rateLimit.consume('bids', `user:${userId}`);
+    } catch (err) {
+      if (err instanceof DomainError) throw err; // e.g. 503 in fail-closed mode, decided by the limiter
+      this.logger.warn({ err: String(err) }, 'bid throttle unavailable');
+      if (this.config.get('RATE_LIMIT_FAIL_MODE') === 'closed') {
+        throw new DomainError('SERVICE_UNAVAILABLE', 503, 'Throttling is unavailable; retry later');
+      }
+      const { limit } = this.rateLimit.budget('bids');
+      return { allowed: true, limit, remaining: limit, resetSeconds: 0 };
+    }
+  }
+
+  private async answer(event: string, work: () => Promise<Ack>): Promise<Ack> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof DomainError) {
+        return { ok: false, code: err.code, message: err.message, ...(err.errors ? { errors: err.errors } : {}) };
+      }
+      this.logger.error({ err, event }, 'socket event failed');
+      return { ok: false, code: 'INTERNAL', message: 'An unexpected error occurred' };
+    }
+  }
+}

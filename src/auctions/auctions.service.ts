@@ -1,0 +1,58 @@
+/**
+ * Auction set-up and reads: the league owner creates and starts auctions; members read them.
+ * Anyone outside the league gets 404 (ids reveal nothing); a member who is not the owner, 403.
+ */
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AuthUser } from '../auth/auth-user';
+import { DomainError } from '../infra/http/domain-error';
+import { runInTransaction } from '../infra/database/transaction';
+import { parseAmount } from './amount';
+import { AuctionsRepository } from './auctions.repository';
+import { LeaguesRepository } from './leagues.repository';
+import type { AuctionResponse, CreateAuctionDto } from './dto/auction.dto';
+import { toAuctionResponse } from './views';
+
+@Injectable()
+export class AuctionsService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly auctions: AuctionsRepository,
+    private readonly leagues: LeaguesRepository,
+  ) {}
+
+  async createAuction(user: AuthUser, leagueId: string, dto: CreateAuctionDto): Promise<AuctionResponse> {
+    const league = await this.leagues.findForMember(this.ds, leagueId, user.id);
+    if (!league) throw new DomainError('NOT_FOUND', 404, 'No such league');
+    if (league.owner_id !== user.id) throw new DomainError('FORBIDDEN', 403, 'Only the league owner creates auctions');
+    const row = await this.auctions.insertAuction(this.ds, {
+      leagueId,
+      lot: dto.lot,
+      startingPrice: parseAmount(dto.startingPrice),
+      minIncrement: parseAmount(dto.minIncrement),
+      durationSeconds: dto.durationSeconds,
+      antiSnipeSeconds: dto.antiSnipeSeconds,
+    });
+    return toAuctionResponse(row);
+  }
+
+  /** SCHEDULED → OPEN; endsAt is the database clock plus the duration. */
+  async startAuction(user: AuthUser, auctionId: string): Promise<AuctionResponse> {
+    const row = await runInTransaction(this.ds, async (tx) => {
+      const auction = await this.auctions.lockAuction(tx, auctionId);
+      const league = auction ? await this.leagues.findForMember(tx, auction.league_id, user.id) : undefined;
+      if (!auction || !league) throw new DomainError('NOT_FOUND', 404, 'No such auction');
+      if (league.owner_id !== user.id) throw new DomainError('FORBIDDEN', 403, 'Only the league owner starts auctions');
+      const started = await this.auctions.startAuction(tx, auctionId);
+      if (!started) throw new DomainError('CONFLICT', 409, `The auction is already ${auction.status}`);
+      return started;
+    });
+    return toAuctionResponse(row);
+  }
+
+  async getAuction(user: AuthUser, auctionId: string): Promise<AuctionResponse> {
+    const row = await this.auctions.findForMember(this.ds, auctionId, user.id);
+    if (!row) throw new DomainError('NOT_FOUND', 404, 'No such auction');
+    return toAuctionResponse(row);
+  }
+}

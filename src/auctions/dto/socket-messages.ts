@@ -1,0 +1,30 @@
+/**
+ * Payloads of client → server Socket.IO events, validated by the gateway itself (the HTTP
+ * ValidationPipe and problem filter do not answer socket acks).
+ */
+import { IsInt, IsOptional, IsUUID, Min } from 'class-validator';
+import { IsPositiveAmount } from './amount.validator';
+
+export class JoinAuctionMessage {
+  @IsUUID()
+  auctionId!: string;
+
+  /** Highest seq the client already has; every stored event after it is re-sent before the ack. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  lastSeq?: number;
+}
+
+export class LeaveAuctionMessage {
+  @IsUUID()
+  auctionId!: string;
+}
+
+export class PlaceBidMessage {
+  @IsUUID()
+  auctionId!: string;
+
+  @IsPositiveAmount()
+  amount!: string;
+}

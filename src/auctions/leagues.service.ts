@@ -1,0 +1,132 @@
+/**
+ * League use cases: create (the owner joins with the full budget), list the caller's leagues,
+ * read one (members only: anyone else gets 404, so league ids reveal nothing), join by invite.
+ */
+import { Injectable } from '@nestjs/common';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { AuthUser } from '../auth/auth-user';
+import { DomainError } from '../infra/http/domain-error';
+import { runInTransaction } from '../infra/database/transaction';
+import { SecurityEventsService } from '../security/security-events.service';
+import { formatAmount, parseAmount } from './amount';
+import { AuctionMetrics } from './auctions.metrics';
+import { LeaguesRepository } from './leagues.repository';
+import type {
+  CreateLeagueDto,
+  LeagueDetailResponse,
+  LeaguePage,
+  LeagueResponse,
+  ParticipantResponse,
+} from './dto/league.dto';
+import { toLeagueResponse, toParticipantResponse } from './views';
+
+/** Unambiguous upper-case letters and digits (no 0/O, 1/I). */
+const INVITE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+export function newInviteCode(length = 10): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += INVITE_ALPHABET[b % INVITE_ALPHABET.length];
+  return out;
+}
+
+function sameCode(a: string, b: string): boolean {
+  const x = Buffer.from(a.toUpperCase());
+  const y = Buffer.from(b.toUpperCase());
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function encodeCursor(joinedAt: string, leagueId: string): string {
+  return Buffer.from(JSON.stringify([joinedAt, leagueId])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { joinedAt: string; leagueId: string } {
+  try {
+    const [joinedAt, leagueId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (
+      typeof joinedAt === 'string' &&
+      /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/.test(joinedAt) &&
+      typeof leagueId === 'string' &&
+      /^[0-9a-f-]{36}$/i.test(leagueId)
+    ) {
+      return { joinedAt, leagueId };
+    }
+  } catch {
+    /* fall through */
+  }
+  throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [
+    { field: 'cursor', message: 'cursor is not valid' },
+  ]);
+}
+
+@Injectable()
+export class LeaguesService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly leagues: LeaguesRepository,
+    private readonly metrics: AuctionMetrics,
+    private readonly securityEvents: SecurityEventsService,
+  ) {}
+
+  async createLeague(user: AuthUser, dto: CreateLeagueDto): Promise<LeagueResponse> {
+    const budget = parseAmount(dto.budget);
+    const row = await runInTransaction(this.ds, async (tx) => {
+      const league = await this.leagues.insertLeague(tx, {
+        name: dto.name,
+        sport: dto.sport,
+        inviteCode: newInviteCode(),
+        ownerId: user.id,
+        budget,
+        maxParticipants: dto.maxParticipants,
+      });
+      await this.leagues.addParticipant(tx, league.id, user.id, budget.toString());
+      return { ...league, participant_count: '1' };
+    });
+    this.metrics.leaguesCreated.inc();
+    this.metrics.participantsJoined.inc();
+    return toLeagueResponse(row);
+  }
+
+  async listLeagues(user: AuthUser, limit = 20, cursor?: string): Promise<LeaguePage> {
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await this.leagues.listForMember(this.ds, user.id, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ ...toLeagueResponse(r), remainingBudget: formatAmount(r.remaining_budget) })),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.joined_at_text, last.id) : null,
+    };
+  }
+
+  async getLeague(user: AuthUser, leagueId: string): Promise<LeagueDetailResponse> {
+    const row = await this.leagues.findForMember(this.ds, leagueId, user.id);
+    if (!row) throw new DomainError('NOT_FOUND', 404, 'No such league');
+    const participants = await this.leagues.listParticipants(this.ds, leagueId);
+    return { ...toLeagueResponse(row), participants: participants.map(toParticipantResponse) };
+  }
+
+  /**
+   * Joins with the invite code. A wrong code answers 404 like an unknown league (the id alone
+   * must not confirm that a league exists) and counts as a security event against guessing.
+   */
+  async joinLeague(user: AuthUser, leagueId: string, inviteCode: string): Promise<ParticipantResponse> {
+    const result = await runInTransaction(this.ds, async (tx) => {
+      const league = await this.leagues.lockLeague(tx, leagueId);
+      if (!league || !sameCode(league.invite_code, inviteCode)) return 'wrong-code' as const;
+      if (await this.leagues.findParticipant(tx, leagueId, user.id)) {
+        throw new DomainError('CONFLICT', 409, 'You already participate in this league');
+      }
+      if (Number(league.participant_count) >= league.max_participants) {
+        throw new DomainError('LEAGUE_FULL', 409, 'The league has no free place');
+      }
+      return this.leagues.addParticipant(tx, leagueId, user.id, league.budget);
+    });
+    if (result === 'wrong-code') {
+      void this.securityEvents.record(user.id, 'NOT_FOUND_PROBE').catch(() => undefined);
+      throw new DomainError('NOT_FOUND', 404, 'No league with this id and invite code');
+    }
+    this.metrics.participantsJoined.inc();
+    return toParticipantResponse(result);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The Socket.IO server behind every gateway: path /api/socket.io, Origin checked against
+ * CORS_ORIGINS (empty: same-origin and non-browser clients only), and, when REDIS_URL is set,
+ * the @socket.io/redis-adapter so room broadcasts (timer_tick) reach sockets on every replica.
+ * Without REDIS_URL the default in-process adapter serves the single instance.
+ * Clients behind a load balancer without sticky sessions must use transports: ['websocket'].
+ */
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { IncomingMessage } from 'node:http';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ServerOptions } from 'socket.io';
+import { AppConfig } from '../config/config.service';
+import { RedisFactory } from '../infra/redis/redis.factory';
+import { SOCKET_PATH } from './auctions.gateway';
+
+/**
+ * The adapter publishes without handling the promise; with the offline queue off, a publish
+ * while Redis is down would reject unhandled. Swallow (and log once per outage) instead: the
+ * ordered events have their own catch-up, and a lost tick is replaced a second later.
+ */
+function guardedPublisher(client: Redis, logger: Logger): Redis {
+  let warned = false;
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'publish') return Reflect.get(target, prop, receiver) as unknown;
+      return (channel: string, message: string | Buffer) =>
+        target.publish(channel, message).then(
+          (n) => {
+            warned = false;
+            return n;
+          },
+          (err: unknown) => {
+            if (!warned) logger.warn({ err: String(err) }, 'socket.io broadcast to other replicas failed');
+            warned = true;
+            return 0;
+          },
+        );
+    },
+  });
+}
+
+type IoOptions = Parameters<IoAdapter['createIOServer']>[1];
+type IoServer = ReturnType<IoAdapter['createIOServer']>;
+
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
+  if (!origin) return true; // not a browser: CORS does not apply
+  if (allowed.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export class RedisIoAdapter extends IoAdapter {
+  private adapterConstructor?: ReturnType<typeof createAdapter>;
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly config: AppConfig,
+    private readonly redis: RedisFactory,
+    private readonly log: Logger,
+  ) {
+    super(app);
+  }
+
+  /** Opens the pub/sub pair once, before the server is created (never per namespace). */
+  async connect(): Promise<void> {
+    if (!this.redis.enabled) return;
+    const pub = this.redis.create({ name: 'io-pub' });
+    const sub = this.redis.create({ name: 'io-sub', subscriber: true });
+    await Promise.all([RedisFactory.waitReady(pub, 3_000), RedisFactory.waitReady(sub, 3_000)]);
+    this.adapterConstructor = createAdapter(guardedPublisher(pub, this.log), sub);
+  }
+
+  // Nest pins its own copy of socket.io; the types differ from ours only nominally.
+  override createIOServer(port: number, options?: IoOptions): IoServer {
+    const origins = this.config.get('CORS_ORIGINS');
+    const server = super.createIOServer(port, {
+      ...options,
+      path: SOCKET_PATH,
+      serveClient: false,
+      cors: origins.length > 0 ? { origin: origins, credentials: true } : undefined,
+      allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
+        const ok = originAllowed(req.headers.origin, req.headers.host, origins);
+        callback(ok ? null : 'origin not allowed', ok);
+      },
+    } as Partial<ServerOptions> as IoOptions);
+    if (this.adapterConstructor) server.adapter(this.adapterConstructor as never);
+    return server;
+  }
+}
