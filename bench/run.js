@@ -130,7 +130,9 @@ async function main() {
     ABUSE_THRESHOLD: unlimited, TRANSFER_LIMITS_BUSINESS: '1000000000.00/1000000000000.00', TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00',
   };
   log('starting two replicas (production mode)');
-  const a = await procs.startReplica(env);
+  // BENCH_CPU_PROF=<dir>: replica A writes a V8 CPU profile there on exit (for `--cpu-prof` analysis).
+  const profArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const a = await procs.startReplica(env, profArgs);
   const b = await procs.startReplica(env);
   await procs.sleep(2000);
   const idle = procs.rss(a.pid);
@@ -141,9 +143,12 @@ async function main() {
 
   log('seeding accounts');
   const [teller] = await createUsers(dbUrl, 1, ['TELLER']);
+  // 32 customers with two accounts each: transfers of one owner serialise on the owner's
+  // daily-limit lock by design, so the load is spread over owners as real traffic would be.
+  const owners = await createUsers(dbUrl, 32, ['CUSTOMER']);
   const accounts = [];
   for (let i = 0; i < 64; i++) {
-    const acc = await api(a.baseUrl, 'POST', '/api/v1/accounts', teller.token, {});
+    const acc = await api(a.baseUrl, 'POST', '/api/v1/accounts', teller.token, { ownerId: owners[i % owners.length].id });
     await api(b.baseUrl, 'POST', '/api/v1/deposits', teller.token, { accountNumber: acc.accountNumber, amount: '1000000.00', description: 'bench seed' });
     accounts.push(acc.accountNumber);
   }

@@ -83,10 +83,10 @@ async function startRedis() {
 }
 
 /** Starts a replica and resolves once /health/ready answers 200; returns cold-start time. */
-async function startReplica(env) {
+async function startReplica(env, nodeArgs = []) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = track(spawn(process.execPath, [join(ROOT, 'dist/main.js')], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
+  const child = track(spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.js')], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const baseUrl = `http://127.0.0.1:${port}`;

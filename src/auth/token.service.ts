@@ -12,8 +12,13 @@ import { AppConfig } from '../config/config.service';
 import { DomainError } from '../infra/http/domain-error';
 import { PRIVILEGE_LEVELS, ROLES, type AccessClaims, type AuthUser } from './auth-user';
 
+/** Verified tokens seen recently: a request's guards and the next requests of the same client skip the HMAC and parsing. */
+const VERIFIED_CACHE_MAX = 10_000;
+
 @Injectable()
 export class TokenService {
+  private readonly verified = new Map<string, { user: AuthUser; expiresAtMs: number }>();
+
   constructor(
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
@@ -42,11 +47,27 @@ export class TokenService {
     });
   }
 
-  /** Verifies signature, algorithm, issuer, audience and expiry; throws 401 UNAUTHENTICATED. */
+  /**
+   * Verifies signature, algorithm, issuer, audience and expiry; throws 401 UNAUTHENTICATED.
+   * The result of a successful verification depends only on the token and the clock, so it is
+   * remembered until the token's `exp` (bounded LRU); expiry is still checked on every use.
+   */
   verifyAccess(token: string): AuthUser {
-    let claims: AccessClaims;
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (Date.now() < cached.expiresAtMs) return cached.user;
+      this.verified.delete(token);
+    }
+    const { user, expiresAtMs } = this.verifyUncached(token);
+    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { user, expiresAtMs });
+    return user;
+  }
+
+  private verifyUncached(token: string): { user: AuthUser; expiresAtMs: number } {
+    let claims: AccessClaims & { exp?: number };
     try {
-      claims = this.jwt.verify<AccessClaims & object>(token, {
+      claims = this.jwt.verify<AccessClaims & { exp?: number }>(token, {
         algorithms: ['HS256'],
         issuer: this.config.get('JWT_ISSUER'),
         audience: this.config.get('JWT_AUDIENCE'),
@@ -62,7 +83,7 @@ export class TokenService {
     ) {
       throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
     }
-    return {
+    const user: AuthUser = {
       id: claims.sub,
       email: claims.email,
       roles: claims.roles,
@@ -70,5 +91,7 @@ export class TokenService {
       emailVerified: claims.ev === true,
       ...(typeof claims.fam === 'string' ? { familyId: claims.fam } : {}),
     };
+    // jsonwebtoken has checked exp; a token without exp is not cached beyond this call.
+    return { user, expiresAtMs: typeof claims.exp === 'number' ? claims.exp * 1000 : 0 };
   }
 }

@@ -1,0 +1,57 @@
+'use strict';
+/**
+ * Profiles one replica under one HTTP load (for `--cpu-prof` analysis of a hot path):
+ *   node bench/profile.js <reads|health|transfers> <profileDir>
+ * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives 10 s of load.
+ */
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { randomUUID } = require('node:crypto');
+const { spawnSync } = require('node:child_process');
+const { Client } = require('pg');
+const jwt = require('jsonwebtoken');
+const procs = require('./lib/procs');
+const http = require('./lib/http-load');
+
+async function main() {
+  const [kind = 'reads', dir = '/tmp/bulwark-prof'] = process.argv.slice(2);
+  const pg = await procs.startPostgres(join(mkdtempSync(join(tmpdir(), 'bulwark-prof-')), 'pg'));
+  const redis = await procs.startRedis();
+  const dbUrl = pg.url.replace(/\/postgres$/, '/bulwark');
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE bulwark');
+  await admin.end();
+  spawnSync(process.execPath, [join(procs.ROOT, 'dist/infra/database/migrate.js'), 'run'], { env: { PATH: process.env.PATH, DATABASE_URL: dbUrl } });
+  const secret = `prof-${randomUUID()}-${randomUUID()}`;
+  const unlimited = '100000000/60';
+  const a = await procs.startReplica(
+    { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, LOG_LEVEL: 'warn', IP_BLOCK_THRESHOLD: unlimited, RATE_LIMIT_TRANSFERS: unlimited, TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00' },
+    ['--cpu-prof', '--cpu-prof-dir', dir],
+  );
+  const c = new Client({ connectionString: dbUrl });
+  await c.connect();
+  const { rows } = await c.query(`INSERT INTO users (email, password_hash, roles, privilege_level, email_verified_at) VALUES ('p@x.test', '!', '{TELLER}', 'BASIC', now()) RETURNING id`);
+  await c.end();
+  const token = jwt.sign({ sub: rows[0].id, email: 'p@x.test', roles: ['TELLER'], lvl: 'BASIC', ev: true }, secret, { algorithm: 'HS256', expiresIn: 3600, issuer: 'bulwark', audience: 'bulwark-api' });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const mk = async () => (await (await fetch(`${a.baseUrl}/api/v1/accounts`, { method: 'POST', headers, body: '{}' })).json()).accountNumber;
+  const [x, y] = [await mk(), await mk()];
+  await fetch(`${a.baseUrl}/api/v1/deposits`, { method: 'POST', headers, body: JSON.stringify({ accountNumber: x, amount: '1000000.00', description: 'seed' }) });
+  const opts =
+    kind === 'health'
+      ? { urls: [`${a.baseUrl}/health/live`] }
+      : kind === 'transfers'
+        ? { urls: [`${a.baseUrl}/api/v1/transfers`], method: 'POST', headers, setupRequest: (r) => ({ ...r, body: JSON.stringify({ fromAccountNumber: x, toAccountNumber: y, amount: '0.01', description: 'p' }) }) }
+        : { urls: [`${a.baseUrl}/api/v1/accounts/${x}`], headers };
+  const res = await http.run({ connections: 32, durationSec: 10, ...opts });
+  process.stdout.write(`${kind}: ${JSON.stringify(res)}\n`);
+}
+
+main()
+  .catch((e) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => procs.stopAll());
