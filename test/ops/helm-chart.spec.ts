@@ -206,7 +206,7 @@ describe('helm template with default values', () => {
       'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
     });
     const container = podSpec(job).containers[0];
-    expect(container.args).toEqual(['node', 'dist/infra/database/migrate.js', 'run']);
+    expect(container.args).toEqual(['sh', '-c', 'node dist/infra/database/migrate.js run && node dist/preflight.js']);
     expect(container.command).toBeUndefined(); // keeps the image's tini entrypoint
     expect(podSpec(job).restartPolicy).toBe('Never');
     expect(podSpec(job).serviceAccountName).toBeUndefined(); // the chart's SA does not exist yet

@@ -60,16 +60,24 @@ export function registerHttpHooks(
     else done();
   });
 
+  // Bound metric children per (method, route[, status]): the label set is small and fixed (route
+  // templates), and a bound child skips prom-client's label validation on every request.
+  const counters = new Map<string, ReturnType<MetricsService['httpRequestsTotal']['labels']>>();
+  const timers = new Map<string, ReturnType<MetricsService['httpRequestDuration']['labels']>>();
+
   fastify.addHook('onResponse', (req: WithCtx, reply, done) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    const labels = {
-      method: req.method,
-      route: reply.statusCode === 404 && !req.routeOptions?.url ? 'unmatched' : route,
-    };
-    deps.metrics.httpRequestsTotal.inc({ ...labels, status: String(reply.statusCode) });
+    const status = reply.statusCode;
+    const key = `${req.method} ${route}`;
+    let timer = timers.get(key);
+    if (!timer) timers.set(key, (timer = deps.metrics.httpRequestDuration.labels(req.method, route)));
+    const counterKey = `${key} ${status}`;
+    let counter = counters.get(counterKey);
+    if (!counter) counters.set(counterKey, (counter = deps.metrics.httpRequestsTotal.labels(req.method, route, String(status))));
+    counter.inc();
     const started = req[STARTED];
     const seconds = started !== undefined ? Number(process.hrtime.bigint() - started) / 1e9 : 0;
-    deps.metrics.httpRequestDuration.observe(labels, seconds);
+    timer.observe(seconds);
     // Access log (probes and scrapes excluded: they would drown everything else).
     if (!route.startsWith('/health/') && route !== '/metrics') {
       const ctx = req[CTX];
