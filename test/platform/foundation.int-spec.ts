@@ -152,4 +152,20 @@ describe('configuration and lifecycle', () => {
       await redis.stop();
     }
   });
+
+  it('a second signal during the drain forces an immediate exit', async () => {
+    const app = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_GRACE_MS: '30000' } });
+    try {
+      app.child.kill('SIGTERM');
+      await sleep(300);
+      expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(503);
+      const t0 = Date.now();
+      app.child.kill('SIGTERM');
+      expect(await app.exited).toBe(1);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      expect(app.output()).toContain('second signal: forcing exit');
+    } finally {
+      await app.stop();
+    }
+  });
 });
