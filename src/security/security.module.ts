@@ -9,6 +9,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/config.service';
 import { SecurityAdminController } from './admin/security-admin.controller';
 import { IpProtectionService } from './ip-protection/ip-protection.service';
+import { UnmatchedRouteLimiter } from './ip-protection/unmatched-route.limiter';
 import { SecurityEventsService } from './security-events.service';
 import { LimiterStoreModule } from './throttling/limiter-store.module';
 import { RateLimitController } from './throttling/rate-limit.controller';
@@ -32,6 +33,7 @@ import { throttlerOptions } from './throttling/throttlers';
     RateLimitService,
     SecurityEventsService,
     IpProtectionService,
+    UnmatchedRouteLimiter,
     // Registered once, here (SecurityModule is imported before AuthModule, so this guard runs
     // before the auth guard). Never add it with @UseGuards as well: that would count twice.
     { provide: APP_GUARD, useClass: ThrottlingGuard },

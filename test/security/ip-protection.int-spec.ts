@@ -160,4 +160,19 @@ describe('IP protection across replicas', () => {
     const clearAudit = await sql(dbUrl, `SELECT user_id, details FROM audit_log WHERE action = 'SECURITY_FLAG_CLEARED'`);
     expect(clearAudit).toEqual([{ user_id: admin.id, details: { flaggedUserId: user.id, wasFlagged: true } }]);
   });
+
+  it('counts requests to routes that do not exist: a 404 flood blocks its IP too', async () => {
+    const flooder = { headers: { 'x-forwarded-for': '203.0.113.77' } };
+    const statuses: number[] = [];
+    for (const i of range(23)) statuses.push((await api(c.baseUrl, 'GET', `/api/v1/no-such-route-${i}`, flooder)).status);
+    expect({ notFound: statuses.filter((s) => s === 404).length, blocked: statuses.filter((s) => s === 403).length }).toEqual({ notFound: 20, blocked: 3 });
+    const blocked = await api(c.baseUrl, 'GET', STATUS_ROUTE, { token: (await createUser(dbUrl)).token, ...flooder });
+    expect(blocked.status).toBe(403);
+    expect(blocked.body.code).toBe('IP_BLOCKED');
+    const notFoundBlocked = await api(c.baseUrl, 'GET', '/api/v1/still-missing', flooder);
+    expect(notFoundBlocked.body).toMatchObject({ status: 403, code: 'IP_BLOCKED' });
+    expectSecurityHeaders(notFoundBlocked.headers, 'a 403 IP_BLOCKED on an unknown route');
+    // Another client behind the same proxy is unaffected.
+    expect((await api(c.baseUrl, 'GET', '/api/v1/no-such-route', { headers: { 'x-forwarded-for': '203.0.113.78' } })).status).toBe(404);
+  });
 });
