@@ -4,11 +4,7 @@
  *   node bench/profile.js <reads|health|transfers> <profileDir>
  * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives 10 s of load.
  */
-const { mkdtempSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
 const { randomUUID } = require('node:crypto');
-const { spawnSync } = require('node:child_process');
 const { Client } = require('pg');
 const jwt = require('jsonwebtoken');
 const procs = require('./lib/procs');
@@ -16,14 +12,8 @@ const http = require('./lib/http-load');
 
 async function main() {
   const [kind = 'reads', dir = '/tmp/bulwark-prof'] = process.argv.slice(2);
-  const pg = await procs.startPostgres(join(mkdtempSync(join(tmpdir(), 'bulwark-prof-')), 'pg'));
+  const { dbUrl } = await procs.startDatabase();
   const redis = await procs.startRedis();
-  const dbUrl = pg.url.replace(/\/postgres$/, '/bulwark');
-  const admin = new Client({ connectionString: pg.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE bulwark');
-  await admin.end();
-  spawnSync(process.execPath, [join(procs.ROOT, 'dist/infra/database/migrate.js'), 'run'], { env: { PATH: process.env.PATH, DATABASE_URL: dbUrl } });
   const secret = `prof-${randomUUID()}-${randomUUID()}`;
   const unlimited = '100000000/60';
   const a = await procs.startReplica(

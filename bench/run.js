@@ -8,8 +8,8 @@
  * Prints a table and writes bench/results/<UTC timestamp>.json.
  */
 const { spawn, spawnSync } = require('node:child_process');
-const { mkdtempSync, writeFileSync, mkdirSync } = require('node:fs');
-const { tmpdir, cpus, totalmem } = require('node:os');
+const { writeFileSync, mkdirSync } = require('node:fs');
+const { cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
 const { randomUUID } = require('node:crypto');
 const { Client } = require('pg');
@@ -101,19 +101,12 @@ async function main() {
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   if (spawnSync('test', ['-f', join(procs.ROOT, 'dist/main.js')]).status !== 0) throw new Error('run `npm run build` first');
   log('starting PostgreSQL and Redis');
-  const pg = await procs.startPostgres(join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), 'pg'));
+  const { serverUrl, dbUrl } = await procs.startDatabase();
   const redis = await procs.startRedis();
-  const dbUrl = pg.url.replace(/\/postgres$/, '/bulwark');
-  const admin = new Client({ connectionString: pg.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE bulwark');
-  await admin.end();
-  const mig = spawnSync(process.execPath, [join(procs.ROOT, 'dist/infra/database/migrate.js'), 'run'], { env: { PATH: process.env.PATH, DATABASE_URL: dbUrl }, encoding: 'utf8' });
-  if (mig.status !== 0) throw new Error(`migrations failed: ${mig.stderr}`);
-  const serverVersion = spawnSync('psql', [pg.url, '-tAc', 'SHOW server_version'], { encoding: 'utf8' }).stdout.trim();
+  const serverVersion = spawnSync('psql', [serverUrl, '-tAc', 'SHOW server_version'], { encoding: 'utf8' }).stdout.trim();
 
   log('anchor: pgbench TPC-B');
-  const pgbenchTps = pgbench(pg.url, CLIENTS);
+  const pgbenchTps = pgbench(serverUrl, CLIENTS);
   log('anchor: bare Fastify hello-world');
   const fport = await procs.freePort();
   const fastify = await spawnReady([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);

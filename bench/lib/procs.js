@@ -5,7 +5,9 @@
  */
 const { spawn, spawnSync } = require('node:child_process');
 const { createServer } = require('node:net');
-const { readFileSync } = require('node:fs');
+const { readFileSync, mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { Client } = require('pg');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..');
@@ -82,6 +84,22 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, port, child };
 }
 
+/**
+ * PostgreSQL for a bench run: an embedded server in a temp dir with a migrated `bulwark` database.
+ * Returns the server (admin) URL and the application database URL.
+ */
+async function startDatabase() {
+  const pg = await startPostgres(join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), 'pg'));
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE bulwark');
+  await admin.end();
+  const dbUrl = pg.url.replace(/\/postgres$/, '/bulwark');
+  const mig = spawnSync(process.execPath, [join(ROOT, 'dist/infra/database/migrate.js'), 'run'], { env: { PATH: process.env.PATH, DATABASE_URL: dbUrl }, encoding: 'utf8' });
+  if (mig.status !== 0) throw new Error(`migrations failed: ${mig.stderr}`);
+  return { serverUrl: pg.url, dbUrl };
+}
+
 /** Starts a replica and resolves once /health/ready answers 200; returns cold-start time. */
 async function startReplica(env, nodeArgs = []) {
   const port = await freePort();
@@ -109,4 +127,4 @@ function rss(pid) {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
-module.exports = { ROOT, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startRedis, startReplica, rss };
+module.exports = { ROOT, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss };

@@ -4,6 +4,7 @@
  * statement timeout, or no free pool connection. They become 503 SERVICE_UNAVAILABLE with
  * Retry-After, never a 500; the transaction rolled back, so nothing moved and a retry is safe.
  */
+import { isDatabaseUnavailable } from '../infra/database/db-errors';
 import { DomainError } from '../infra/http/domain-error';
 
 const BUSY_SQLSTATES = new Set([
@@ -17,8 +18,8 @@ export function isLedgerBusy(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
   const code = e?.driverError?.code ?? e?.code;
   if (typeof code === 'string' && BUSY_SQLSTATES.has(code)) return true;
-  // node-postgres pool: "timeout exceeded when trying to connect".
-  return typeof e?.message === 'string' && e.message.includes('timeout exceeded when trying to connect');
+  // No connection to be had (exhausted pool, open breaker, server gone): the shared rule.
+  return isDatabaseUnavailable(err);
 }
 
 export function ledgerBusy(): DomainError {

@@ -21,8 +21,8 @@ export function sharedRedisUrl(): string {
   return url;
 }
 
-/** Creates an empty database on the shared server, applies migrations, returns its URL. */
-export async function createDatabase(serverUrl = sharedPostgresUrl()): Promise<string> {
+/** Creates a database on the shared server, applies migrations (unless told not to), returns its URL. */
+export async function createDatabase(serverUrl = sharedPostgresUrl(), opts: { migrate?: boolean } = {}): Promise<string> {
   const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
@@ -33,7 +33,7 @@ export async function createDatabase(serverUrl = sharedPostgresUrl()): Promise<s
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  migrate(url.toString());
+  if (opts.migrate !== false) migrate(url.toString());
   return url.toString();
 }
 

@@ -152,7 +152,8 @@ export interface AppProcess {
 }
 
 export interface StartAppOptions {
-  databaseUrl: string;
+  /** Omitted: embedded single-instance mode (set EMBEDDED_PG_DIR in `env`). */
+  databaseUrl?: string;
   redisUrl?: string;
   env?: Record<string, string>;
   /** Wait for /health/ready (default) or only for the port to answer. */
@@ -185,7 +186,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     NODE_ENV: 'test',
     PORT: String(port),
     HOST: '127.0.0.1',
-    DATABASE_URL: opts.databaseUrl,
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     SHUTDOWN_DRAIN_MS: '200',

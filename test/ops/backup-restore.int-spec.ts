@@ -6,9 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { api, createDatabase, createUser, ROOT, sharedPostgresUrl, sql, startApp } from '../harness';
+import { api, createDatabase, createUser, ROOT, sharedPostgresUrl, startApp } from '../harness';
 import { populateLedger } from './populate';
 
 function run(script: string, args: string[], env: Record<string, string>) {
@@ -42,14 +41,6 @@ async function fingerprint(databaseUrl: string): Promise<Record<string, { rows: 
   }
 }
 
-async function emptyDatabase(): Promise<string> {
-  const name = `restore_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await sql(sharedPostgresUrl(), `CREATE DATABASE ${name}`);
-  const url = new URL(sharedPostgresUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 describe('backup and restore', () => {
   it('restores a populated database into a fresh one with identical tables', async () => {
     const source = await createDatabase();
@@ -73,7 +64,7 @@ describe('backup and restore', () => {
     const dumps = readdirSync(dir).filter((f) => f.endsWith('.dump'));
     expect(dumps).toHaveLength(1);
 
-    const target = await emptyDatabase();
+    const target = await createDatabase(sharedPostgresUrl(), { migrate: false });
     run('restore.sh', [join(dir, dumps[0])], { DATABASE_URL: target });
     expect(await fingerprint(target)).toEqual(before);
 

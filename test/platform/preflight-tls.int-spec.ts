@@ -5,8 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { createDatabase, httpsGet, ROOT, sharedPostgresUrl, sharedRedisUrl, sql, startApp } from '../harness';
+import { createDatabase, httpsGet, ROOT, sharedPostgresUrl, sharedRedisUrl, startApp } from '../harness';
 
 const STRONG_SECRET = 'preflight-secret-0123456789-abcdefghijklmnop';
 
@@ -28,11 +27,8 @@ describe('preflight', () => {
   });
 
   it('fails with a readable report naming pending migrations and unreachable Redis', async () => {
-    const name = `pf_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-    await sql(sharedPostgresUrl(), `CREATE DATABASE ${name}`);
-    const url = new URL(sharedPostgresUrl());
-    url.pathname = `/${name}`;
-    const res = preflight({ NODE_ENV: 'production', DATABASE_URL: url.toString(), REDIS_URL: 'redis://127.0.0.1:1', JWT_SECRET: STRONG_SECRET });
+    const unmigrated = await createDatabase(sharedPostgresUrl(), { migrate: false });
+    const res = preflight({ NODE_ENV: 'production', DATABASE_URL: unmigrated, REDIS_URL: 'redis://127.0.0.1:1', JWT_SECRET: STRONG_SECRET });
     expect(res.status).toBe(1);
     expect(res.stdout).toMatch(/FAIL\s+migrations\s+pending migrations/);
     expect(res.stdout).toMatch(/FAIL\s+redis\s+unreachable/);
