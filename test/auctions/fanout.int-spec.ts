@@ -5,7 +5,7 @@
  * with lastSeq gets exactly what it missed; auction_closed arrives exactly once per socket; and
  * only one replica drives the countdown (about one timer_tick a second, not two).
  */
-import { api, createDatabase, sharedRedisUrl, sleep, sql, startApp, type AppProcess, type TestUser } from '../harness';
+import { api, sleep, sql, type AppProcess, type TestUser } from '../harness';
 import {
   connect,
   emitAck,
@@ -17,6 +17,7 @@ import {
   users,
   waitFor,
   type RecordingSocket,
+  startTwoReplicas,
 } from './support';
 
 describe('bid fan-out across two replicas', () => {
@@ -26,12 +27,7 @@ describe('bid fan-out across two replicas', () => {
   const sockets: RecordingSocket[] = [];
 
   beforeAll(async () => {
-    dbUrl = await createDatabase();
-    const env = { ENABLE_RATE_LIMITING: 'false' };
-    [a, b] = await Promise.all([
-      startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
-      startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
-    ]);
+    ({ dbUrl, a, b } = await startTwoReplicas({ ENABLE_RATE_LIMITING: 'false' }));
   });
   afterAll(async () => {
     for (const s of sockets) s.close();

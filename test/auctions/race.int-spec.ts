@@ -4,7 +4,7 @@
  * highest valid amount leads, every refusal is BID_TOO_LOW, and sockets on both replicas receive
  * each accepted bid exactly once, in seq order.
  */
-import { api, createDatabase, sharedRedisUrl, sleep, sql, startApp, type AppProcess } from '../harness';
+import { api, sleep, sql, type AppProcess } from '../harness';
 import {
   connect,
   emitAck,
@@ -16,6 +16,7 @@ import {
   users,
   waitFor,
   type RecordingSocket,
+  startTwoReplicas,
 } from './support';
 
 interface Outcome {
@@ -34,12 +35,7 @@ describe('concurrent bids across two replicas', () => {
   const sockets: RecordingSocket[] = [];
 
   beforeAll(async () => {
-    dbUrl = await createDatabase();
-    const env = { ENABLE_RATE_LIMITING: 'false' };
-    [a, b] = await Promise.all([
-      startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
-      startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
-    ]);
+    ({ dbUrl, a, b } = await startTwoReplicas({ ENABLE_RATE_LIMITING: 'false' }));
   });
   afterAll(async () => {
     for (const s of sockets) s.close();

@@ -3,7 +3,28 @@
  * open auction in one call, sockets that record every event they receive, acks as promises.
  */
 import { io, type Socket } from 'socket.io-client';
-import { api, createUser, sleep, type TestUser } from '../harness';
+import {
+  api,
+  createDatabase,
+  createUser,
+  sharedRedisUrl,
+  sleep,
+  startApp,
+  type AppProcess,
+  type TestUser,
+} from '../harness';
+
+/** Two replicas sharing one fresh database and the run's Redis. */
+export async function startTwoReplicas(
+  env: Record<string, string>,
+): Promise<{ dbUrl: string; a: AppProcess; b: AppProcess }> {
+  const dbUrl = await createDatabase();
+  const [a, b] = await Promise.all([
+    startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
+    startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
+  ]);
+  return { dbUrl, a, b };
+}
 
 export interface League {
   id: string;

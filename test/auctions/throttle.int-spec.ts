@@ -5,8 +5,18 @@
  * REST bids are counted by the global throttling guard (security module), socket bids by the
  * gateway through RateLimitService.consume with the same `user:<id>` subject.
  */
-import { api, createDatabase, sharedRedisUrl, startApp, type AppProcess } from '../harness';
-import { connect, emitAck, leagueWith, money, openAuction, range, users, type RecordingSocket } from './support';
+import { api, type AppProcess } from '../harness';
+import {
+  connect,
+  emitAck,
+  leagueWith,
+  money,
+  openAuction,
+  range,
+  users,
+  type RecordingSocket,
+  startTwoReplicas,
+} from './support';
 
 describe('bid throttling shared by REST and Socket.IO', () => {
   let a: AppProcess;
@@ -15,12 +25,7 @@ describe('bid throttling shared by REST and Socket.IO', () => {
   const sockets: RecordingSocket[] = [];
 
   beforeAll(async () => {
-    dbUrl = await createDatabase();
-    const env = { ENABLE_RATE_LIMITING: 'true', RATE_LIMIT_BIDS: '20/60' };
-    [a, b] = await Promise.all([
-      startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
-      startApp({ databaseUrl: dbUrl, redisUrl: sharedRedisUrl(), env }),
-    ]);
+    ({ dbUrl, a, b } = await startTwoReplicas({ ENABLE_RATE_LIMITING: 'true', RATE_LIMIT_BIDS: '20/60' }));
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
