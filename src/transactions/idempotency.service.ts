@@ -17,7 +17,7 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/config.service';
-import { runInTransaction } from '../infra/database/transaction';
+import { runInTransaction, runSingleStatement } from '../infra/database/transaction';
 import { DomainError, ERROR_CODES, type ErrorCode } from '../infra/http/domain-error';
 import { LOGGER } from '../infra/logging/logging.module';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -35,6 +35,11 @@ export interface IdempotentRequest<T> {
   fingerprint: string;
   /** Rebuilds a recorded success body in the response's own field order. */
   revive: (recorded: Record<string, unknown>) => T;
+  /**
+   * The use case issues exactly ONE statement, atomic on its own: without a key it then runs in
+   * autocommit (no BEGIN/COMMIT round trips). With a key it always runs in a transaction.
+   */
+  singleStatement?: boolean;
 }
 
 export interface Outcome<T> {
@@ -66,7 +71,10 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
 
   private async attempt<T extends object>(req: IdempotentRequest<T>, work: (tx: EntityManager) => Promise<T>): Promise<Outcome<T>> {
     const { key, userId } = req;
-    if (key === undefined) return { body: await runInTransaction(this.ds, work), replayed: false };
+    if (key === undefined) {
+      const body = req.singleStatement ? await runSingleStatement(this.ds, work) : await runInTransaction(this.ds, work);
+      return { body, replayed: false };
+    }
 
     const attempt = await runInTransaction<Attempt<T>>(this.ds, async (tx) => {
       if (!(await this.repo.claim(tx, userId, key, req.fingerprint, this.config.get('IDEMPOTENCY_KEY_TTL_S')))) {

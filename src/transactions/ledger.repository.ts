@@ -38,6 +38,46 @@ export interface LogLine {
   createdAt: Date;
 }
 
+export interface TransferCommand {
+  from: string;
+  to: string;
+  amount: bigint;
+  description: string;
+  actorId: string;
+  /** Staff may send from any customer account, customers only from their own. */
+  actorIsStaff: boolean;
+  idempotencyKey: string | undefined;
+  /** TransferLimitsService.sqlLimits(): {"LEVEL": [perTransaction, daily]} in minor units. */
+  limitsJson: string;
+  /** Amount as answered ("12.50") and the request's origin, for the audit entry. */
+  audit: { amount: string; ip: string | null; userAgent: string | null; requestId: string | null };
+}
+
+/**
+ * What ledger_transfer did. Fields are filled as far as the function got before deciding:
+ * accounts and currencies from the account check on, level and 24 h total from the limit checks.
+ */
+export interface TransferOutcome {
+  outcome:
+    | 'OK'
+    | 'FROM_NOT_FOUND'
+    | 'FROM_FOREIGN'
+    | 'TO_NOT_FOUND'
+    | 'CURRENCY_MISMATCH'
+    | 'PER_TRANSACTION_LIMIT'
+    | 'DAILY_LIMIT'
+    | 'INSUFFICIENT_FUNDS';
+  ownerId: string | null;
+  privilegeLevel: PrivilegeLevel | null;
+  fromCurrency: string | null;
+  toCurrency: string | null;
+  balance: bigint | null;
+  sentInLast24h: bigint | null;
+  entryId: string | null;
+  balanceAfter: bigint | null;
+  createdAt: Date | null;
+}
+
 interface AccountRow {
   account_number: string;
   owner_id: string | null;
@@ -118,35 +158,48 @@ export class LedgerRepository {
   }
 
   /**
-   * Reads the owner's privilege level and takes a transaction-scoped lock on the owner's transfer
-   * allowance, so two transfers from any of the owner's accounts cannot both pass the daily limit.
-   * Taken after the account locks and released at commit, so it cannot join a deadlock cycle.
+   * A whole transfer in ONE statement: the `ledger_transfer` function (migration
+   * 1764000004000) locks both accounts, checks access, currency, the owner's limits and the
+   * balance under the owner's allowance lock, and writes the entry, both balances, the rolling
+   * usage row and the audit entry, or refuses and writes nothing. Atomic on its own, so it may
+   * run outside an explicit transaction (autocommit) as well as inside one.
    */
-  async lockTransferAllowance(tx: EntityManager, ownerId: string): Promise<PrivilegeLevel | undefined> {
-    const rows: Array<{ privilege_level: PrivilegeLevel }> = await tx.query(
-      `SELECT u.privilege_level, pg_advisory_xact_lock(hashtextextended('transfer-allowance:' || u.id::text, 0))
-         FROM users u WHERE u.id = $1`,
-      [ownerId],
-    );
-    return rows[0]?.privilege_level;
-  }
-
-  /**
-   * What the owner sent by transfer in this currency over the last 24 hours. Must run in its own
-   * statement after lockTransferAllowance, so its snapshot includes every transfer committed
-   * before the lock was granted.
-   */
-  async transferredInLast24h(tx: EntityManager, ownerId: string, currency: string): Promise<bigint> {
-    const rows: Array<{ sent: string }> = await tx.query(
-      `SELECT COALESCE(-SUM(p.amount), 0)::text AS sent
-         FROM accounts a
-         JOIN postings p ON p.account_number = a.account_number AND p.amount < 0
-                        AND p.created_at > clock_timestamp() - interval '24 hours'
-         JOIN journal_entries e ON e.id = p.entry_id AND e.type = 'TRANSFER'
-        WHERE a.owner_id = $1 AND a.currency = $2 AND a.kind = 'CUSTOMER'`,
-      [ownerId, currency],
-    );
-    return toBigInt(rows[0].sent);
+  async transfer(em: EntityManager, t: TransferCommand): Promise<TransferOutcome> {
+    const rows: Array<{
+      o_outcome: TransferOutcome['outcome'];
+      o_owner_id: string | null;
+      o_privilege_level: PrivilegeLevel | null;
+      o_from_currency: string | null;
+      o_to_currency: string | null;
+      o_balance: string | null;
+      o_sent_24h: string | null;
+      o_entry_id: string | null;
+      o_balance_after: string | null;
+      o_created_at: Date | null;
+    }> = await em.query(`SELECT * FROM ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+      t.from,
+      t.to,
+      t.amount.toString(),
+      t.description,
+      t.actorId,
+      t.actorIsStaff,
+      t.idempotencyKey ?? null,
+      t.limitsJson,
+      JSON.stringify(t.audit),
+    ]);
+    const r = rows[0];
+    return {
+      outcome: r.o_outcome,
+      ownerId: r.o_owner_id,
+      privilegeLevel: r.o_privilege_level,
+      fromCurrency: r.o_from_currency,
+      toCurrency: r.o_to_currency,
+      balance: r.o_balance === null ? null : toBigInt(r.o_balance),
+      sentInLast24h: r.o_sent_24h === null ? null : toBigInt(r.o_sent_24h),
+      entryId: r.o_entry_id,
+      balanceAfter: r.o_balance_after === null ? null : toBigInt(r.o_balance_after),
+      createdAt: r.o_created_at,
+    };
   }
 
   /**

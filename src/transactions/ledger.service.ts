@@ -2,7 +2,9 @@
  * Deposits, withdrawals and transfers. Each is ONE transaction on ONE connection: lock the
  * accounts (one statement, fixed order), check every rule, then write one balanced journal
  * entry and the audit entry. All checks come before the first write, so a refusal leaves
- * nothing behind but (with an Idempotency-Key) its recorded answer.
+ * nothing behind but (with an Idempotency-Key) its recorded answer. Transfers, the hot path, do
+ * all of that in ONE statement (the ledger_transfer function), so their row locks are never held
+ * across client round trips; without an Idempotency-Key that statement is the whole transaction.
  *
  * Customer accounts are balanced against the currency's SETTLEMENT account: a deposit credits
  * the customer and debits settlement, a withdrawal the reverse, so customers + settlement always
@@ -11,11 +13,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Counter, Histogram } from 'prom-client';
 import type { EntityManager } from 'typeorm';
-import type { AuthUser } from '../auth/auth-user';
+import { isStaff, type AuthUser, type PrivilegeLevel } from '../auth/auth-user';
 import { DomainError } from '../infra/http/domain-error';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditService } from '../security/audit/audit.service';
-import { accountNotFound, denialFor, isAddressable } from './account-access';
+import { accountNotFound, denialFor } from './account-access';
 import { AccountsService } from './accounts.service';
 import type { AccountMovementDto, AccountMovementResultDto, TransferDto, TransferResultDto } from './dto/movement.dto';
 import { requestFingerprint } from './idempotency-key';
@@ -91,8 +93,8 @@ export class LedgerService {
       // Decided by the request alone, so it is not recorded under the key.
       if (from === to) throw new DomainError('SAME_ACCOUNT', 422, 'Cannot transfer from an account to itself');
       return this.idempotency.execute(
-        { userId: user.id, key, fingerprint: requestFingerprint('TRANSFER', [from, to, amount, description]), revive: reviveTransfer },
-        (tx) => this.transferIn(tx, user, { from, to, amount, description, key }),
+        { userId: user.id, key, fingerprint: requestFingerprint('TRANSFER', [from, to, amount, description]), revive: reviveTransfer, singleStatement: true },
+        (em) => this.transferIn(em, user, { from, to, amount, description, key }),
       );
     });
   }
@@ -111,7 +113,7 @@ export class LedgerService {
         async (tx) => {
           const locked = await this.repo.lockAccountsInOrder(tx, [accountNumber]);
           const account = this.actionable(user, locked.get(accountNumber), accountNumber);
-          if (type === 'WITHDRAWAL' && account.balance < amount) throw insufficientFunds(account);
+          if (type === 'WITHDRAWAL' && account.balance < amount) throw insufficientFunds(accountNumber);
           const delta = type === 'DEPOSIT' ? amount : -amount;
           const posted = await this.repo.postEntry(tx, {
             type,
@@ -144,60 +146,56 @@ export class LedgerService {
     );
   }
 
+  /**
+   * One call of ledger_transfer (see LedgerRepository.transfer): locks, checks and writes happen
+   * inside PostgreSQL in one round trip; here its refusals become problem+json answers.
+   */
   private async transferIn(
-    tx: EntityManager,
+    em: EntityManager,
     user: AuthUser,
     t: { from: string; to: string; amount: bigint; description: string; key: string | undefined },
   ): Promise<TransferResultDto> {
-    const locked = await this.repo.lockAccountsInOrder(tx, [t.from, t.to]);
-    const from = this.actionable(user, locked.get(t.from), t.from);
-    const to = locked.get(t.to);
-    if (!isAddressable(to)) throw accountNotFound(t.to);
-    if (from.currency !== to.currency) {
-      throw new DomainError('CONFLICT', 409, `Cannot transfer between a ${from.currency} and a ${to.currency} account`);
-    }
-    // Limits follow the sending account's OWNER (also when a teller sends on their behalf).
-    const ownerId = from.ownerId as string;
-    const level = await this.repo.lockTransferAllowance(tx, ownerId);
-    if (!level) throw new Error(`owner ${ownerId} of account ${from.accountNumber} not found`);
-    this.limits.checkPerTransaction(level, t.amount);
-    this.limits.checkDaily(level, t.amount, await this.repo.transferredInLast24h(tx, ownerId, from.currency));
-    if (from.balance < t.amount) throw insufficientFunds(from);
-
-    const posted = await this.repo.postEntry(tx, {
-      type: 'TRANSFER',
-      currency: from.currency,
+    const amount = formatMinor(t.amount);
+    const r = await this.repo.transfer(em, {
+      from: t.from,
+      to: t.to,
       amount: t.amount,
       description: t.description,
-      createdBy: user.id,
+      actorId: user.id,
+      actorIsStaff: isStaff(user),
       idempotencyKey: t.key,
-      postings: [
-        { accountNumber: from.accountNumber, delta: -t.amount },
-        { accountNumber: to.accountNumber, delta: t.amount },
-      ],
+      limitsJson: this.limits.sqlLimits(),
+      audit: { amount, ...this.audit.origin() },
     });
-    const result: TransferResultDto = {
-      transactionId: posted.entryId,
-      type: 'TRANSFER',
-      amount: formatMinor(t.amount),
-      fromAccountNumber: from.accountNumber,
-      toAccountNumber: to.accountNumber,
-      balanceAfter: formatMinor(posted.balanceAfter.get(from.accountNumber) ?? 0n),
-      createdAt: posted.createdAt.toISOString(),
-    };
-    await this.audit.record(tx, {
-      userId: user.id,
-      action: AUDIT_ACTION.TRANSFER,
-      details: {
-        transactionId: result.transactionId,
-        fromAccountNumber: from.accountNumber,
-        toAccountNumber: to.accountNumber,
-        amount: result.amount,
-        currency: from.currency,
-        ownerId,
-      },
-    });
-    return result;
+    switch (r.outcome) {
+      case 'OK':
+        return {
+          transactionId: r.entryId as string,
+          type: 'TRANSFER',
+          amount,
+          fromAccountNumber: t.from,
+          toAccountNumber: t.to,
+          balanceAfter: formatMinor(r.balanceAfter as bigint),
+          createdAt: (r.createdAt as Date).toISOString(),
+        };
+      case 'FROM_FOREIGN':
+        this.accounts.reportSecurityEvent(user, 'NOT_FOUND_PROBE');
+        throw accountNotFound(t.from);
+      case 'FROM_NOT_FOUND':
+        throw accountNotFound(t.from);
+      case 'TO_NOT_FOUND':
+        throw accountNotFound(t.to);
+      case 'CURRENCY_MISMATCH':
+        throw new DomainError('CONFLICT', 409, `Cannot transfer between a ${r.fromCurrency} and a ${r.toCurrency} account`);
+      case 'PER_TRANSACTION_LIMIT':
+        throw this.limits.perTransactionExceeded(r.privilegeLevel as PrivilegeLevel);
+      case 'DAILY_LIMIT':
+        throw this.limits.dailyExceeded(r.privilegeLevel as PrivilegeLevel, r.sentInLast24h as bigint);
+      case 'INSUFFICIENT_FUNDS':
+        throw insufficientFunds(t.from);
+      default:
+        throw new Error(`ledger_transfer answered an unknown outcome ${String(r.outcome)}`);
+    }
   }
 
   /** The locked account if the caller may move its money; 404 otherwise. */
@@ -227,6 +225,6 @@ export class LedgerService {
   }
 }
 
-function insufficientFunds(account: Account): DomainError {
-  return new DomainError('INSUFFICIENT_FUNDS', 409, `Account ${account.accountNumber} has insufficient funds`);
+function insufficientFunds(accountNumber: string): DomainError {
+  return new DomainError('INSUFFICIENT_FUNDS', 409, `Account ${accountNumber} has insufficient funds`);
 }

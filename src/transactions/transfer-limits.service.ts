@@ -1,7 +1,8 @@
 /**
  * Transfer limits per privilege level (config TRANSFER_LIMITS_<LEVEL>, "perTransaction/daily"),
  * parsed once at start into minor units. The daily limit is a rolling 24 hours of the account
- * owner's outgoing transfers in the transfer's currency; LedgerService enforces it under a lock.
+ * owner's outgoing transfers in the transfer's currency; ledger_transfer enforces both in SQL, under
+ * the owner's lock, with the figures handed over by sqlLimits(); the refusals are worded here.
  */
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config.service';
@@ -17,6 +18,7 @@ export interface TransferLimits {
 @Injectable()
 export class TransferLimitsService {
   private readonly limits: Record<PrivilegeLevel, TransferLimits>;
+  private readonly sqlLimitsJson: string;
 
   constructor(config: AppConfig) {
     const read = (level: PrivilegeLevel): TransferLimits => {
@@ -24,10 +26,18 @@ export class TransferLimitsService {
       return { perTransaction: decimalToMinor(raw.perTransaction), daily: decimalToMinor(raw.daily) };
     };
     this.limits = { BASIC: read('BASIC'), PREMIUM: read('PREMIUM'), BUSINESS: read('BUSINESS') };
+    this.sqlLimitsJson = JSON.stringify(
+      Object.fromEntries(PRIVILEGE_LEVELS.map((level) => [level, [this.limits[level].perTransaction.toString(), this.limits[level].daily.toString()]])),
+    );
   }
 
   for(level: PrivilegeLevel): TransferLimits {
     return this.limits[level];
+  }
+
+  /** The limits as ledger_transfer takes them: {"LEVEL": ["perTransaction", "daily"]} in minor units. */
+  sqlLimits(): string {
+    return this.sqlLimitsJson;
   }
 
   /** GET /transfer-limits/:privilegeLevel; an unknown level is a missing resource (404). */
@@ -39,24 +49,20 @@ export class TransferLimitsService {
     return { privilegeLevel: level as PrivilegeLevel, perTransaction: formatMinor(l.perTransaction), daily: formatMinor(l.daily) };
   }
 
-  /** 422 TRANSFER_LIMIT_EXCEEDED when one transfer is over the level's per-transaction limit. */
-  checkPerTransaction(level: PrivilegeLevel, amount: bigint): void {
+  /** 422 TRANSFER_LIMIT_EXCEEDED for one transfer over the level's per-transaction limit. */
+  perTransactionExceeded(level: PrivilegeLevel): DomainError {
     const { perTransaction } = this.limits[level];
-    if (amount > perTransaction) {
-      throw new DomainError('TRANSFER_LIMIT_EXCEEDED', 422, `Transfers are limited to ${formatMinor(perTransaction)} each for ${level} accounts`);
-    }
+    return new DomainError('TRANSFER_LIMIT_EXCEEDED', 422, `Transfers are limited to ${formatMinor(perTransaction)} each for ${level} accounts`);
   }
 
-  /** 422 TRANSFER_LIMIT_EXCEEDED when this transfer would take the last 24 hours over the daily limit. */
-  checkDaily(level: PrivilegeLevel, amount: bigint, sentInLast24h: bigint): void {
+  /** 422 TRANSFER_LIMIT_EXCEEDED for a transfer that would take the last 24 hours over the daily limit. */
+  dailyExceeded(level: PrivilegeLevel, sentInLast24h: bigint): DomainError {
     const { daily } = this.limits[level];
-    if (sentInLast24h + amount > daily) {
-      const left = daily > sentInLast24h ? daily - sentInLast24h : 0n;
-      throw new DomainError(
-        'TRANSFER_LIMIT_EXCEEDED',
-        422,
-        `Transfers are limited to ${formatMinor(daily)} per 24 hours for ${level} accounts; ${formatMinor(left)} remains`,
-      );
-    }
+    const left = daily > sentInLast24h ? daily - sentInLast24h : 0n;
+    return new DomainError(
+      'TRANSFER_LIMIT_EXCEEDED',
+      422,
+      `Transfers are limited to ${formatMinor(daily)} per 24 hours for ${level} accounts; ${formatMinor(left)} remains`,
+    );
   }
 }

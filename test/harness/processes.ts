@@ -240,11 +240,11 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
   }
 }
 
-/** Runs the migration CLI against a database URL. */
-export function migrate(databaseUrl: string): void {
-  const res = spawnSync(process.execPath, [join(ROOT, 'dist/infra/database/migrate.js'), 'run'], {
+/** Runs the migration CLI (`run` applies pending migrations, `revert` undoes the last one). */
+export function migrate(databaseUrl: string, command: 'run' | 'revert' = 'run'): void {
+  const res = spawnSync(process.execPath, [join(ROOT, 'dist/infra/database/migrate.js'), command], {
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, NODE_ENV: 'test' },
     encoding: 'utf8',
   });
-  if (res.status !== 0) throw new Error(`migrations failed: ${res.stderr}${res.stdout}`);
+  if (res.status !== 0) throw new Error(`migration ${command} failed: ${res.stderr}${res.stdout}`);
 }

@@ -157,6 +157,36 @@ describe('transactions contract', () => {
       expect(rows.map((r) => r.action)).toEqual(['MONEY_DEPOSIT', 'MONEY_WITHDRAWAL', 'MONEY_TRANSFER']);
       expect(rows.slice(1).map((r) => r.tx)).toEqual([w.body.transactionId, t.body.transactionId]);
     });
+
+    it('the transfer audit entry (written inside ledger_transfer) names the movement, the owner and the request', async () => {
+      const alice = await fundedAccount(url, db, '10.00');
+      const bob = await fundedAccount(url, db, '0');
+      const teller = await createUser(db, { roles: ['TELLER'] });
+      const t = await api(url, 'POST', '/api/v1/transfers', {
+        token: teller.token,
+        body: { fromAccountNumber: alice.accountNumber, toAccountNumber: bob.accountNumber, amount: '2.50', description: 'audited' },
+        headers: { 'user-agent': 'audit-probe/1.0', 'x-request-id': 'audit-transfer-1' },
+      });
+      expect(t.status).toBe(201);
+      const [entry] = await sql<{ details: Record<string, unknown>; ip: string; user_agent: string; request_id: string }>(
+        db,
+        `SELECT details, ip, user_agent, request_id FROM audit_log WHERE user_id = $1 AND action = 'MONEY_TRANSFER'`,
+        [teller.id],
+      );
+      expect(entry).toEqual({
+        details: {
+          transactionId: t.body.transactionId,
+          fromAccountNumber: alice.accountNumber,
+          toAccountNumber: bob.accountNumber,
+          amount: '2.50',
+          currency: 'GBP',
+          ownerId: alice.user.id,
+        },
+        ip: '127.0.0.1',
+        user_agent: 'audit-probe/1.0',
+        request_id: 'audit-transfer-1',
+      });
+    });
   });
 
   describe('transfer limits', () => {

@@ -202,6 +202,46 @@ describe('transactions errors', () => {
       expect((await withdraw(url, basic.user, basic.accountNumber, '150.00')).status).toBe(201);
     });
 
+    it('the daily window rolls: transfers older than 24 h stop counting and their usage rows are purged', async () => {
+      const basic = await fundedAccount(url, db, '500.00', { level: 'BASIC' });
+      const bob = await fundedAccount(url, db, '0');
+      for (const amount of ['90.00', '80.00', '70.00']) {
+        expect((await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, amount)).status).toBe(201);
+      }
+      const full = await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '10.01');
+      expect([full.status, full.body.code, full.body.detail]).toEqual([
+        422,
+        'TRANSFER_LIMIT_EXCEEDED',
+        'Transfers are limited to 250.00 per 24 hours for BASIC accounts; 10.00 remains',
+      ]);
+      // Let the first transfer (90.00) age out of the window: 150.00 of 250.00 now count.
+      // (Usage rows are the limit's only input; postings keep their real times.)
+      await sql(
+        db,
+        `UPDATE transfer_allowance_usage SET sent_at = sent_at - interval '24 hours 1 second'
+          WHERE owner_id = $1 AND amount = 9000`,
+        [basic.user.id],
+      );
+      expect((await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '60.00')).status).toBe(201);
+      const over = await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '40.01');
+      expect([over.status, over.body.detail]).toEqual([422, 'Transfers are limited to 250.00 per 24 hours for BASIC accounts; 40.00 remains']);
+      expect((await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '40.00')).status).toBe(201);
+      const rows = await sql<{ amount: string; sent_total: string }>(
+        db,
+        `SELECT amount::text, sent_total::text FROM transfer_allowance_usage WHERE owner_id = $1 ORDER BY sent_at, id`,
+        [basic.user.id],
+      );
+      // The aged-out row was deleted by the next transfer; running totals continue.
+      expect(rows).toEqual([
+        { amount: '8000', sent_total: '17000' },
+        { amount: '7000', sent_total: '24000' },
+        { amount: '6000', sent_total: '30000' },
+        { amount: '4000', sent_total: '34000' },
+      ]);
+      const last = await transfer(url, basic.user, basic.accountNumber, bob.accountNumber, '0.01');
+      expect([last.status, last.body.detail]).toEqual([422, 'Transfers are limited to 250.00 per 24 hours for BASIC accounts; 0.00 remains']);
+    });
+
     it('reads the owner’s level from the database, not from the token', async () => {
       const basic = await fundedAccount(url, db, '500.00', { level: 'BASIC' });
       const bob = await fundedAccount(url, db, '0');

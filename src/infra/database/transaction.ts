@@ -21,8 +21,7 @@ export async function runInTransaction<T>(
   opts: { isolation?: IsolationLevel; retries?: number } = {},
 ): Promise<T> {
   const isolation = opts.isolation ?? 'READ COMMITTED';
-  const retries = opts.retries ?? 5;
-  for (let attempt = 0; ; attempt++) {
+  return withRetries(opts.retries ?? 5, async () => {
     const runner = ds.createQueryRunner();
     try {
       await runner.connect();
@@ -35,15 +34,29 @@ export async function runInTransaction<T>(
         await runner.query('ROLLBACK').catch(() => undefined);
         throw err;
       }
-    } catch (err) {
-      if (attempt < retries && isRetryableTxError(err)) {
-        const backoff = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
-        await new Promise((r) => setTimeout(r, backoff));
-        continue;
-      }
-      throw err;
     } finally {
       await runner.release();
+    }
+  });
+}
+
+/**
+ * Runs a use case that is ONE statement, atomic on its own (e.g. one call of a database
+ * function), in autocommit: no BEGIN/COMMIT round trips, locks released the moment it ends.
+ * Same retry rule as runInTransaction. A `work` that issued two statements would NOT be atomic.
+ */
+export function runSingleStatement<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>, opts: { retries?: number } = {}): Promise<T> {
+  return withRetries(opts.retries ?? 5, () => work(ds.manager));
+}
+
+async function withRetries<T>(retries: number, once: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await once();
+    } catch (err) {
+      if (attempt >= retries || !isRetryableTxError(err)) throw err;
+      const backoff = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+      await new Promise((r) => setTimeout(r, backoff));
     }
   }
 }

@@ -8,6 +8,13 @@ import type { EntityManager } from 'typeorm';
 import { DataSource } from 'typeorm';
 import { currentRequest } from '../../infra/logging/request-context';
 
+/** Who made the request an entry records; also handed to SQL that writes its own audit entry. */
+export interface AuditOrigin {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
 export interface AuditEntry {
   userId: string | null;
   action: string;
@@ -20,11 +27,17 @@ export class AuditService {
 
   /** Records an entry inside the caller's transaction. */
   async record(tx: EntityManager, entry: AuditEntry): Promise<void> {
-    const ctx = currentRequest();
+    const origin = this.origin();
     await tx.query(
       `INSERT INTO audit_log (user_id, action, details, ip, user_agent, request_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [entry.userId, entry.action, JSON.stringify(entry.details ?? {}), ctx?.ip ?? null, ctx?.userAgent?.slice(0, 512) ?? null, ctx?.requestId ?? null],
+      [entry.userId, entry.action, JSON.stringify(entry.details ?? {}), origin.ip, origin.userAgent, origin.requestId],
     );
+  }
+
+  /** The current request's origin, from the request context. */
+  origin(): AuditOrigin {
+    const ctx = currentRequest();
+    return { ip: ctx?.ip ?? null, userAgent: ctx?.userAgent?.slice(0, 512) ?? null, requestId: ctx?.requestId ?? null };
   }
 
   /** Records an entry on its own (for events that change nothing else, e.g. a failed sign-in). */
