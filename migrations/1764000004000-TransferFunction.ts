@@ -50,8 +50,8 @@ export class TransferFunction1764000004000 implements MigrationInterface {
         JOIN journal_entries e ON e.id = p.entry_id AND e.type = 'TRANSFER'
        WHERE p.amount < 0 AND p.created_at > now() - interval '24 hours'
        ORDER BY p.created_at, p.id`);
-    // The old daily-limit query's index is no longer used.
-    await q.query(`DROP INDEX postings_account_debits_idx`);
+    // postings_account_debits_idx served the previous release's daily-limit query. It stays
+    // until a later release (expand now, contract later): old pods still use it mid-rollout.
 
     await q.query(`
       CREATE FUNCTION ledger_transfer(
@@ -146,7 +146,6 @@ export class TransferFunction1764000004000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION ledger_transfer`);
-    await q.query(`CREATE INDEX postings_account_debits_idx ON postings (account_number, created_at) WHERE amount < 0`);
     await q.query(`DROP TABLE transfer_allowance_usage`);
   }
 }
