@@ -23,18 +23,42 @@ async function main() {
   const c = new Client({ connectionString: dbUrl });
   await c.connect();
   const { rows } = await c.query(`INSERT INTO users (email, password_hash, roles, privilege_level, email_verified_at) VALUES ('p@x.test', '!', '{TELLER}', 'BASIC', now()) RETURNING id`);
+  // Transfers of one owner serialise on the owner's allowance lock (by design): spread the load
+  // over 8 customers with two accounts each, as the bench does.
+  const owners = (
+    await c.query(
+      `INSERT INTO users (email, password_hash, roles, privilege_level, email_verified_at)
+       SELECT 'o' || g || '@x.test', '!', '{CUSTOMER}', 'BASIC', now() FROM generate_series(1, 8) g RETURNING id`,
+    )
+  ).rows.map((r) => r.id);
   await c.end();
   const token = jwt.sign({ sub: rows[0].id, email: 'p@x.test', roles: ['TELLER'], lvl: 'BASIC', ev: true }, secret, { algorithm: 'HS256', expiresIn: 3600, issuer: 'bulwark', audience: 'bulwark-api' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const mk = async () => (await (await fetch(`${a.baseUrl}/api/v1/accounts`, { method: 'POST', headers, body: '{}' })).json()).accountNumber;
-  const [x, y] = [await mk(), await mk()];
-  await fetch(`${a.baseUrl}/api/v1/deposits`, { method: 'POST', headers, body: JSON.stringify({ accountNumber: x, amount: '1000000.00', description: 'seed' }) });
+  const post = async (path, body) => (await fetch(`${a.baseUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).json();
+  const accounts = [];
+  for (let i = 0; i < 16; i++) {
+    const { accountNumber } = await post('/api/v1/accounts', { ownerId: owners[i % owners.length] });
+    await post('/api/v1/deposits', { accountNumber, amount: '1000000.00', description: 'seed' });
+    accounts.push(accountNumber);
+  }
+  const pick = () => {
+    const i = Math.floor(Math.random() * accounts.length);
+    return [accounts[i], accounts[(i + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length]];
+  };
   const opts =
     kind === 'health'
       ? { urls: [`${a.baseUrl}/health/live`] }
       : kind === 'transfers'
-        ? { urls: [`${a.baseUrl}/api/v1/transfers`], method: 'POST', headers, setupRequest: (r) => ({ ...r, body: JSON.stringify({ fromAccountNumber: x, toAccountNumber: y, amount: '0.01', description: 'p' }) }) }
-        : { urls: [`${a.baseUrl}/api/v1/accounts/${x}`], headers };
+        ? {
+            urls: [`${a.baseUrl}/api/v1/transfers`],
+            method: 'POST',
+            headers,
+            setupRequest: (r) => {
+              const [from, to] = pick();
+              return { ...r, body: JSON.stringify({ fromAccountNumber: from, toAccountNumber: to, amount: '0.01', description: 'p' }) };
+            },
+          }
+        : { urls: [`${a.baseUrl}/api/v1/accounts/${accounts[0]}`], headers };
   const res = await http.run({ connections: 32, durationSec: 10, ...opts });
   process.stdout.write(`${kind}: ${JSON.stringify(res)}\n`);
 }
