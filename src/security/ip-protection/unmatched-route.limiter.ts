@@ -37,7 +37,7 @@ export class UnmatchedRouteLimiter implements OnApplicationBootstrap {
     // A callback hook, not an async one: matched requests (nearly all) pass through without a
     // promise or a microtask hop; only unmatched ones pay for the store round trip.
     fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-      if (req.routeOptions?.url !== undefined) return done(); // matched: the guard counts it
+      if (!req.is404) return done(); // matched: the guard counts it
       const ip = clientIp(req);
       this.storage.increment(ipSubject(ip), windowMs, limit, blockMs, IP_THROTTLER).then(
         (record) => {

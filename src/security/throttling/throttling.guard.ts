@@ -23,6 +23,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/config.service';
 import { HandlerMetadata } from '../../infra/http/handler-metadata';
+import { routeTemplate } from '../../infra/http/route-template';
 import type { AuthUser } from '../../auth/auth-user';
 import { bearerToken } from '../../auth/guards/jwt-auth.guard';
 import { TokenService } from '../../auth/token.service';
@@ -71,7 +72,7 @@ export class ThrottlingGuard extends ThrottlerGuard {
     // Socket.IO handlers call RateLimitService.consume themselves (guards do not fit sockets).
     if (!this.enabled || context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    if (isExemptRoute(req.routeOptions?.url)) return true;
+    if (isExemptRoute(routeTemplate(req))) return true;
     return this.skipAll.get(context) === true;
   }
 
@@ -89,7 +90,7 @@ export class ThrottlingGuard extends ThrottlerGuard {
     const budget = budgetOf(context);
     if (!budget) return true;
     const subject = await this.getTracker(req, context);
-    const decision = await this.rateLimits.consume(budget, subject, req.routeOptions?.url ?? 'unmatched');
+    const decision = await this.rateLimits.consume(budget, subject, routeTemplate(req) ?? 'unmatched');
     if (!decision.allowed) throw RateLimitService.tooManyRequests(decision);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.headers(rateLimitHeaders(decision));
