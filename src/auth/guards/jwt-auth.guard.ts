@@ -8,6 +8,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../infra/http/domain-error';
+import { HandlerMetadata } from '../../infra/http/handler-metadata';
 import { currentRequest } from '../../infra/logging/request-context';
 import type { AuthUser } from '../auth-user';
 import { IS_PUBLIC } from '../decorators/public.decorator';
@@ -23,15 +24,19 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
+  private readonly isPublic: HandlerMetadata<boolean>;
+
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly tokens: TokenService,
-  ) {}
+  ) {
+    this.isPublic = HandlerMetadata.of<boolean>(reflector, IS_PUBLIC);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const isPublic = this.isPublic.get(context);
     const token = bearerToken(req.headers.authorization);
     if (isPublic) {
       // A public route still learns who is calling when a valid token is sent (per-user throttling).

@@ -6,16 +6,21 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../../infra/http/domain-error';
+import { HandlerMetadata } from '../../infra/http/handler-metadata';
 import { REQUIRES_VERIFIED } from '../decorators/verified.decorator';
 import type { AuthedRequest } from './jwt-auth.guard';
 
 @Injectable()
 export class VerifiedEmailGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly requiresVerified: HandlerMetadata<boolean>;
+
+  constructor(reflector: Reflector) {
+    this.requiresVerified = HandlerMetadata.of<boolean>(reflector, REQUIRES_VERIFIED);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const needsVerified = this.reflector.getAllAndOverride<boolean>(REQUIRES_VERIFIED, [context.getHandler(), context.getClass()]);
+    const needsVerified = this.requiresVerified.get(context);
     if (!needsVerified) return true;
     const user = context.switchToHttp().getRequest<AuthedRequest>().user;
     if (!user) throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');

@@ -12,6 +12,7 @@ import type { ShutdownService } from '../lifecycle/shutdown.service';
 import { requestContext, type RequestContext } from '../logging/request-context';
 import { sendProblem } from './problem.filter';
 import { DomainError } from './domain-error';
+import { routeTemplate } from './route-template';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -23,14 +24,26 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 
 const CTX = Symbol('bulwarkRequestContext');
 const STARTED = Symbol('bulwarkStarted');
-type WithCtx = FastifyRequest & { [CTX]?: RequestContext; [STARTED]?: bigint };
+type WithCtx = FastifyRequest & { [CTX]?: RequestContext; [STARTED]?: number };
+
+type RequestCounter = ReturnType<MetricsService['httpRequestsTotal']['labels']>;
+type DurationTimer = ReturnType<MetricsService['httpRequestDuration']['labels']>;
+
+/** The bound metric children of one (route, method): made on first use, then reused. */
+interface RouteMetrics {
+  timer: DurationTimer;
+  counters: Map<number, RequestCounter>;
+  /** Probes and scrapes get no access-log line: they would drown everything else. */
+  accessLogged: boolean;
+}
 
 export function registerHttpHooks(
   fastify: FastifyInstance,
   deps: { logger: Logger; metrics: MetricsService; shutdown: ShutdownService; tracing: boolean },
 ): void {
   fastify.addHook('onRequest', (req: WithCtx, reply, done) => {
-    req[STARTED] = process.hrtime.bigint();
+    req[STARTED] = performance.now();
+    routeTemplate(req); // read once here; later steps reuse it
     void reply.header('x-request-id', req.id);
     const ctx: RequestContext = { requestId: String(req.id), ip: req.ip, userAgent: req.headers['user-agent'] };
     if (deps.tracing) ctx.traceId = trace.getActiveSpan()?.spanContext().traceId;
@@ -53,33 +66,44 @@ export function registerHttpHooks(
   });
 
   // Body parsing runs on socket callbacks outside the onRequest context: re-enter it right
-  // before the handler so the handler's whole async chain logs with the request id.
+  // before the handler so the handler's whole async chain logs with the request id. Requests
+  // without a body reach this hook still inside the context, and skip the second run().
   fastify.addHook('preHandler', (req: WithCtx, _reply, done) => {
     const ctx = req[CTX];
-    if (ctx) requestContext.run(ctx, done);
+    if (ctx && requestContext.getStore() !== ctx) requestContext.run(ctx, done);
     else done();
   });
 
-  // Bound metric children per (method, route[, status]): the label set is small and fixed (route
+  // Bound metric children per (route, method[, status]): the label set is small and fixed (route
   // templates), and a bound child skips prom-client's label validation on every request.
-  const counters = new Map<string, ReturnType<MetricsService['httpRequestsTotal']['labels']>>();
-  const timers = new Map<string, ReturnType<MetricsService['httpRequestDuration']['labels']>>();
+  const byRoute = new Map<string, Map<string, RouteMetrics>>();
+  const routeMetrics = (route: string, method: string): RouteMetrics => {
+    let byMethod = byRoute.get(route);
+    if (!byMethod) byRoute.set(route, (byMethod = new Map()));
+    let m = byMethod.get(method);
+    if (!m) {
+      m = {
+        timer: deps.metrics.httpRequestDuration.labels(method, route),
+        counters: new Map(),
+        accessLogged: !route.startsWith('/health/') && route !== '/metrics',
+      };
+      byMethod.set(method, m);
+    }
+    return m;
+  };
 
   fastify.addHook('onResponse', (req: WithCtx, reply, done) => {
-    const route = req.routeOptions?.url ?? 'unmatched';
+    // is404 first: a request handed to the not-found handler after routing is 'unmatched'.
+    const route = (req.is404 ? undefined : routeTemplate(req)) ?? 'unmatched';
     const status = reply.statusCode;
-    const key = `${req.method} ${route}`;
-    let timer = timers.get(key);
-    if (!timer) timers.set(key, (timer = deps.metrics.httpRequestDuration.labels(req.method, route)));
-    const counterKey = `${key} ${status}`;
-    let counter = counters.get(counterKey);
-    if (!counter) counters.set(counterKey, (counter = deps.metrics.httpRequestsTotal.labels(req.method, route, String(status))));
+    const m = routeMetrics(route, req.method);
+    let counter = m.counters.get(status);
+    if (!counter) m.counters.set(status, (counter = deps.metrics.httpRequestsTotal.labels(req.method, route, String(status))));
     counter.inc();
     const started = req[STARTED];
-    const seconds = started !== undefined ? Number(process.hrtime.bigint() - started) / 1e9 : 0;
-    timer.observe(seconds);
-    // Access log (probes and scrapes excluded: they would drown everything else).
-    if (!route.startsWith('/health/') && route !== '/metrics') {
+    const ms = started !== undefined ? performance.now() - started : 0;
+    m.timer.observe(ms / 1000);
+    if (m.accessLogged) {
       const ctx = req[CTX];
       const line = {
         requestId: req.id,
@@ -87,10 +111,10 @@ export function registerHttpHooks(
         userId: ctx?.userId,
         method: req.method,
         route,
-        status: reply.statusCode,
-        ms: Math.round(seconds * 1000),
+        status,
+        ms: Math.round(ms),
       };
-      if (reply.statusCode >= 500) deps.logger.error(line, 'request completed');
+      if (status >= 500) deps.logger.error(line, 'request completed');
       else deps.logger.info(line, 'request completed');
     }
     done();

@@ -34,14 +34,19 @@ export class UnmatchedRouteLimiter implements OnApplicationBootstrap {
     if (!fastify) return;
     const { limit, windowMs } = this.config.get('IP_BLOCK_THRESHOLD');
     const blockMs = this.config.get('IP_BLOCK_DURATION_S') * 1000;
-    fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      if (req.routeOptions?.url !== undefined) return; // matched: the guard counts it
+    // A callback hook, not an async one: matched requests (nearly all) pass through without a
+    // promise or a microtask hop; only unmatched ones pay for the store round trip.
+    fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      if (!req.is404) return done(); // matched: the guard counts it
       const ip = clientIp(req);
-      const record = await this.storage.increment(ipSubject(ip), windowMs, limit, blockMs, IP_THROTTLER);
-      if (!record.isBlocked) return;
-      if ((record as { blockedNow?: boolean }).blockedNow) this.ipProtection.blockStarted(ip, record.timeToBlockExpire);
-      sendProblem(req, reply, this.ipProtection.blockedError(record.timeToBlockExpire), this.logger, this.metrics);
-      return reply;
+      this.storage.increment(ipSubject(ip), windowMs, limit, blockMs, IP_THROTTLER).then(
+        (record) => {
+          if (!record.isBlocked) return done();
+          if (record.blockedNow) this.ipProtection.blockStarted(ip, record.timeToBlockExpire);
+          sendProblem(req, reply, this.ipProtection.blockedError(record.timeToBlockExpire), this.logger, this.metrics);
+        },
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
     });
   }
 }

@@ -22,6 +22,8 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/config.service';
+import { HandlerMetadata } from '../../infra/http/handler-metadata';
+import { routeTemplate } from '../../infra/http/route-template';
 import type { AuthUser } from '../../auth/auth-user';
 import { bearerToken } from '../../auth/guards/jwt-auth.guard';
 import { TokenService } from '../../auth/token.service';
@@ -36,6 +38,7 @@ type Request = FastifyRequest & { user?: AuthUser; body?: { email?: unknown } };
 @Injectable()
 export class ThrottlingGuard extends ThrottlerGuard {
   private readonly enabled: boolean;
+  private readonly skipAll: HandlerMetadata<boolean>;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -48,15 +51,29 @@ export class ThrottlingGuard extends ThrottlerGuard {
   ) {
     super(options, sharedStorage, reflector);
     this.enabled = config.get('ENABLE_RATE_LIMITING');
+    // A bare @SkipThrottle() opts a route out of every throttler.
+    this.skipAll = HandlerMetadata.of<boolean>(reflector, 'THROTTLER:SKIPdefault');
+  }
+
+  /**
+   * Skipped routes (probes, /metrics, @SkipThrottle) answer synchronously: no promise, no await.
+   * Nest's guard consumer takes a plain boolean; only the base class's signature says Promise.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.skips(context)) return true as unknown as Promise<boolean>;
+    return super.canActivate(context);
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return this.skips(context);
+  }
+
+  private skips(context: ExecutionContext): boolean {
     // Socket.IO handlers call RateLimitService.consume themselves (guards do not fit sockets).
     if (!this.enabled || context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    if (isExemptRoute(req.routeOptions?.url)) return true;
-    // A bare @SkipThrottle() opts a route out of every throttler.
-    return this.reflector.getAllAndOverride<boolean>('THROTTLER:SKIPdefault', [context.getHandler(), context.getClass()]) === true;
+    if (isExemptRoute(routeTemplate(req))) return true;
+    return this.skipAll.get(context) === true;
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
@@ -73,7 +90,7 @@ export class ThrottlingGuard extends ThrottlerGuard {
     const budget = budgetOf(context);
     if (!budget) return true;
     const subject = await this.getTracker(req, context);
-    const decision = await this.rateLimits.consume(budget, subject, req.routeOptions?.url ?? 'unmatched');
+    const decision = await this.rateLimits.consume(budget, subject, routeTemplate(req) ?? 'unmatched');
     if (!decision.allowed) throw RateLimitService.tooManyRequests(decision);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.headers(rateLimitHeaders(decision));
