@@ -2,6 +2,7 @@
 /**
  * Profiles one replica under one HTTP load (for `--cpu-prof` analysis of a hot path):
  *   node bench/profile.js <reads|health|transfers> <profileDir>
+ * (BENCH_NO_PROF=1: no profile, just req/s and the replica's CPU time per request.)
  * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives 10 s of load.
  */
 const { randomUUID } = require('node:crypto');
@@ -18,7 +19,7 @@ async function main() {
   const unlimited = '100000000/60';
   const a = await procs.startReplica(
     { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, LOG_LEVEL: 'warn', IP_BLOCK_THRESHOLD: unlimited, RATE_LIMIT_TRANSFERS: unlimited, TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00' },
-    ['--cpu-prof', '--cpu-prof-dir', dir],
+    [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...(process.env.BENCH_NO_PROF ? [] : ['--cpu-prof', '--cpu-prof-dir', dir])],
   );
   const c = new Client({ connectionString: dbUrl });
   await c.connect();
@@ -59,8 +60,12 @@ async function main() {
             },
           }
         : { urls: [`${a.baseUrl}/api/v1/accounts/${accounts[0]}`], headers };
+  const [user0, system0] = [procs.cpuMs(a.pid, 'user'), procs.cpuMs(a.pid, 'system')];
   const res = await http.run({ connections: 32, durationSec: 10, ...opts });
-  process.stdout.write(`${kind}: ${JSON.stringify(res)}\n`);
+  // CPU the replica used per request (user + system): steadier than req/s on a shared machine.
+  const perRequest = (ms) => Math.round((ms * 1000) / res.total);
+  const cpuUs = { user: perRequest(procs.cpuMs(a.pid, 'user') - user0), system: perRequest(procs.cpuMs(a.pid, 'system') - system0) };
+  process.stdout.write(`${kind}: ${JSON.stringify({ ...res, cpuUsPerRequest: cpuUs })}\n`);
 }
 
 main()

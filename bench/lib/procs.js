@@ -127,4 +127,11 @@ function rss(pid) {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
-module.exports = { ROOT, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss };
+/** CPU time (user + system, or one of them) a process has used so far, in ms (/proc/<pid>/stat, 100 Hz ticks). */
+function cpuMs(pid, which = 'both') {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const [user, system] = [Number(fields[11]) * 10, Number(fields[12]) * 10];
+  return which === 'user' ? user : which === 'system' ? system : user + system;
+}
+
+module.exports = { ROOT, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs };
