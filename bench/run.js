@@ -4,7 +4,8 @@
  * Starts PostgreSQL and Redis, two production replicas of dist/main.js (throttling limits raised)
  * plus one with throttling off, then drives them from this process with autocannon and
  * socket.io-client, all on 127.0.0.1, each phase bounded in time. Anchors: pgbench TPC-B at the
- * same client count, a bare Fastify hello-world, a bare socket.io + redis-adapter fan-out.
+ * same client count, a bare Fastify hello-world, a bare socket.io + redis-adapter fan-out; the
+ * first two alternate with the phase they anchor (transfers, /health/live) in ROUNDS slices.
  * Prints a table and writes bench/results/<UTC timestamp>.json.
  */
 const { spawn, spawnSync } = require('node:child_process');
@@ -22,6 +23,10 @@ const PHASE_SEC = Number(process.env.BENCH_PHASE_SEC || 10);
 const CLIENTS = 32;
 const SOCKETS = Number(process.env.BENCH_SOCKETS || 1000);
 const BIDS_PER_SEC = 20;
+// Each ratio's phase and anchor alternate in ROUNDS slices of PHASE_SEC / ROUNDS: on a shared
+// machine throughput drifts by tens of percent within minutes, and a ratio of figures taken
+// minutes apart would measure the drift. Each side still runs PHASE_SEC in all.
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const SECRET = `bench-${randomUUID()}-${randomUUID()}`;
 const log = (m) => process.stdout.write(`[bench] ${m}\n`);
 
@@ -56,18 +61,24 @@ async function createUsers(dbUrl, n, roles) {
   return users;
 }
 
-function pgbench(url, clients) {
+/** Creates and fills the TPC-B tables (scale 10) in their own database; returns its URL. */
+function pgbenchInit(serverUrl) {
   procs.ensureApt('pgbench', 'postgresql-15');
-  const u = new URL(url);
+  const u = new URL(serverUrl);
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   const conn = ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username)];
   spawnSync('psql', [...conn, '-d', 'postgres', '-c', 'CREATE DATABASE pgbench'], { env, encoding: 'utf8' });
   const init = spawnSync('pgbench', [...conn, '-i', '-s', '10', '-q', 'pgbench'], { env, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
-  const run = spawnSync('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(PHASE_SEC), '-M', 'prepared', 'pgbench'], { env, encoding: 'utf8' });
+  return { env, conn };
+}
+
+/** pgbench's built-in TPC-B-like script for `sec` seconds; returns its TPS. */
+function pgbenchRun({ env, conn }, clients, sec) {
+  const run = spawnSync('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(Math.max(1, Math.round(sec))), '-M', 'prepared', 'pgbench'], { env, encoding: 'utf8' });
   const m = /tps = ([\d.]+)/.exec(run.stdout);
   if (!m) throw new Error(`pgbench failed: ${run.stderr}${run.stdout}`);
-  return Math.round(Number(m[1]));
+  return Number(m[1]);
 }
 
 async function spawnReady(args, stdinPipe = false) {
@@ -105,13 +116,8 @@ async function main() {
   const redis = await procs.startRedis();
   const serverVersion = spawnSync('psql', [serverUrl, '-tAc', 'SHOW server_version'], { encoding: 'utf8' }).stdout.trim();
 
-  log('anchor: pgbench TPC-B');
-  const pgbenchTps = pgbench(serverUrl, CLIENTS);
-  log('anchor: bare Fastify hello-world');
-  const fport = await procs.freePort();
-  const fastify = await spawnReady([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
-  const fastifyHello = await http.run({ urls: [`http://127.0.0.1:${fport}/`], connections: 50, durationSec: PHASE_SEC });
-  await procs.stopChild(fastify);
+  log('preparing pgbench TPC-B tables');
+  const tpcb = pgbenchInit(serverUrl);
   log('anchor: bare socket.io + redis-adapter fan-out');
   const bare = await bareFanout(redis.url);
 
@@ -131,8 +137,15 @@ async function main() {
   const idle = procs.rss(a.pid);
   const urlsAB = (path) => [a.baseUrl + path, b.baseUrl + path];
 
-  log('phase: /health/live');
-  const healthLive = await http.run({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: PHASE_SEC });
+  log('phase: /health/live, alternating with its anchor, a bare Fastify hello-world');
+  const fport = await procs.freePort();
+  const fastify = await spawnReady([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
+  const fastifySlices = [];
+  const healthLive = await http.runSliced({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: PHASE_SEC }, ROUNDS, async () => {
+    fastifySlices.push(await http.run({ urls: [`http://127.0.0.1:${fport}/`], connections: 50, durationSec: PHASE_SEC / ROUNDS }));
+  });
+  await procs.stopChild(fastify);
+  const fastifyHello = { rps: Math.round(fastifySlices.reduce((n, r) => n + r.total, 0) / PHASE_SEC) };
 
   log('seeding accounts');
   const [teller] = await createUsers(dbUrl, 1, ['TELLER']);
@@ -153,8 +166,9 @@ async function main() {
     setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${accounts[Math.floor(Math.random() * accounts.length)]}` }),
   });
 
-  log('phase: transfers');
-  const transfers = await http.run({
+  log('phase: transfers, alternating with its anchor, pgbench TPC-B');
+  const pgbenchSlices = [];
+  const transfers = await http.runSliced({
     urls: urlsAB('/api/v1/transfers'), connections: CLIENTS, durationSec: PHASE_SEC, method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
     setupRequest: (req) => {
@@ -162,7 +176,12 @@ async function main() {
       const j = (i + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length;
       return { ...req, path: '/api/v1/transfers', body: JSON.stringify({ fromAccountNumber: accounts[i], toAccountNumber: accounts[j], amount: '1.00', description: 'bench' }) };
     },
+  }, ROUNDS, async () => {
+    // Let the previous slice's in-flight transfers drain before pgbench takes the database.
+    await procs.sleep(500);
+    pgbenchSlices.push(pgbenchRun(tpcb, CLIENTS, PHASE_SEC / ROUNDS));
   });
+  const pgbenchTps = Math.round(pgbenchSlices.reduce((n, t) => n + t, 0) / pgbenchSlices.length);
   // In-flight transfers cut off by the end of the phase may still commit: let them land, then
   // check the books in one snapshot (customer total unchanged, nothing negative, every journal
   // entry balanced, every balance equal to its postings).

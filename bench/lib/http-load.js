@@ -3,10 +3,16 @@
 const autocannon = require('autocannon');
 const hdr = require('hdr-histogram-js');
 
-/** Runs autocannon; counts non-2xx and transport errors; returns rps and exact percentiles. */
+function histogram() {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000, numberOfSignificantValueDigits: 3 });
+}
+
+/**
+ * Runs autocannon; counts non-2xx and transport errors; returns rps and exact percentiles.
+ * `latencies` (from histogram()) lets several runs of one phase share one histogram.
+ */
 function run(opts) {
-  const { urls, connections, durationSec, method = 'GET', headers = {}, setupRequest } = opts;
-  const latencies = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000, numberOfSignificantValueDigits: 3 });
+  const { urls, connections, durationSec, method = 'GET', headers = {}, setupRequest, latencies = histogram() } = opts;
   return new Promise((resolve, reject) => {
     let non2xx = 0;
     const instance = autocannon(
@@ -38,4 +44,30 @@ function run(opts) {
   });
 }
 
-module.exports = { run };
+/**
+ * Runs a phase in `rounds` slices of durationSec / rounds, calling `between()` before each slice
+ * (e.g. to run its anchor), so slow drifts of a shared machine hit phase and anchor alike.
+ * Returns the same figures as run() over all slices.
+ */
+async function runSliced(opts, rounds, between) {
+  const latencies = histogram();
+  const sliceSec = opts.durationSec / rounds;
+  let total = 0;
+  let errors = 0;
+  for (let i = 0; i < rounds; i++) {
+    await between(i);
+    const r = await run({ ...opts, durationSec: sliceSec, latencies });
+    total += r.total;
+    errors += r.errors;
+  }
+  return {
+    rps: Math.round(total / opts.durationSec),
+    p50Ms: latencies.getValueAtPercentile(50),
+    p95Ms: latencies.getValueAtPercentile(95),
+    p99Ms: latencies.getValueAtPercentile(99),
+    errors,
+    total,
+  };
+}
+
+module.exports = { run, runSliced };
