@@ -18,7 +18,7 @@ async function main() {
   const secret = `prof-${randomUUID()}-${randomUUID()}`;
   const unlimited = '100000000/60';
   const a = await procs.startReplica(
-    { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, LOG_LEVEL: 'warn', IP_BLOCK_THRESHOLD: unlimited, RATE_LIMIT_TRANSFERS: unlimited, TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00' },
+    { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, LOG_LEVEL: 'warn', ...(process.env.BENCH_ENV ? JSON.parse(process.env.BENCH_ENV) : {}), IP_BLOCK_THRESHOLD: unlimited, RATE_LIMIT_TRANSFERS: unlimited, TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00' },
     [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...(process.env.BENCH_NO_PROF ? [] : ['--cpu-prof', '--cpu-prof-dir', dir])],
   );
   const c = new Client({ connectionString: dbUrl });
@@ -60,6 +60,7 @@ async function main() {
             },
           }
         : { urls: [`${a.baseUrl}/api/v1/accounts/${accounts[0]}`], headers };
+  process.stdout.write(`[profile] driving ${kind} load for 10 s (replica pid ${a.pid})\n`);
   const [user0, system0] = [procs.cpuMs(a.pid, 'user'), procs.cpuMs(a.pid, 'system')];
   const res = await http.run({ connections: 32, durationSec: 10, ...opts });
   // CPU the replica used per request (user + system): steadier than req/s on a shared machine.
