@@ -1,6 +1,7 @@
 /**
  * All ledger SQL. Every method takes the EntityManager it must run on — the transaction's, for
- * anything that moves money — so the call site shows what runs inside which transaction.
+ * anything that moves money, except transfer(), which is one atomic statement and may also run
+ * in autocommit — so the call site shows what runs inside which transaction.
  * int8 columns come back from pg as strings and are turned into bigint here, never into floats.
  */
 import { Injectable } from '@nestjs/common';
