@@ -49,7 +49,7 @@ export class LeaguesController {
   @ApiOperation({ summary: 'Leagues the caller participates in, most recently joined first' })
   @ApiOkResponse({ type: LeaguePage })
   list(@CurrentUser() user: AuthUser, @Query() query: ListLeaguesQuery): Promise<LeaguePage> {
-    return this.leagues.listLeagues(user, query.limit ?? 20, query.cursor);
+    return this.leagues.listLeagues(user, query.limit, query.cursor);
   }
 
   @Get(':id')

@@ -7,6 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
 import { DomainError } from '../infra/http/domain-error';
+import { DEFAULT_PAGE_LIMIT, decodeCursor, toPage } from '../infra/http/pagination';
 import { runInTransaction } from '../infra/database/transaction';
 import { SecurityEventsService } from '../security/security-events.service';
 import { formatAmount, parseAmount } from './amount';
@@ -37,27 +38,13 @@ function sameCode(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function encodeCursor(joinedAt: string, leagueId: string): string {
-  return Buffer.from(JSON.stringify([joinedAt, leagueId])).toString('base64url');
-}
+const JOINED_AT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/;
+const LEAGUE_ID = /^[0-9a-f-]{36}$/i;
 
-export function decodeCursor(cursor: string): { joinedAt: string; leagueId: string } {
-  try {
-    const [joinedAt, leagueId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (
-      typeof joinedAt === 'string' &&
-      /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/.test(joinedAt) &&
-      typeof leagueId === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(leagueId)
-    ) {
-      return { joinedAt, leagueId };
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [
-    { field: 'cursor', message: 'cursor is not valid' },
-  ]);
+/** The (joinedAt, leagueId) a league-list cursor continues after; 400 for any other cursor. */
+function decodeLeagueCursor(cursor: string): { joinedAt: string; leagueId: string } {
+  const [joinedAt, leagueId] = decodeCursor(cursor, ['string', 'string'], ([j, l]) => JOINED_AT.test(String(j)) && LEAGUE_ID.test(String(l)));
+  return { joinedAt: joinedAt as string, leagueId: leagueId as string };
 }
 
 @Injectable()
@@ -88,15 +75,15 @@ export class LeaguesService {
     return toLeagueResponse(row);
   }
 
-  async listLeagues(user: AuthUser, limit = 20, cursor?: string): Promise<LeaguePage> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
+  async listLeagues(user: AuthUser, limit = DEFAULT_PAGE_LIMIT, cursor?: string): Promise<LeaguePage> {
+    const after = cursor ? decodeLeagueCursor(cursor) : undefined;
     const rows = await this.leagues.listForMember(this.ds, user.id, limit + 1, after);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((r) => ({ ...toLeagueResponse(r), remainingBudget: formatAmount(r.remaining_budget) })),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.joined_at_text, last.id) : null,
-    };
+    return toPage(
+      rows,
+      limit,
+      (r) => [r.joined_at_text, r.id],
+      (r) => ({ ...toLeagueResponse(r), remainingBudget: formatAmount(r.remaining_budget) }),
+    );
   }
 
   async getLeague(user: AuthUser, leagueId: string): Promise<LeagueDetailResponse> {

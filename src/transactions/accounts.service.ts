@@ -8,10 +8,11 @@ import { isStaff, type AuthUser } from '../auth/auth-user';
 import { AppConfig } from '../config/config.service';
 import { runInTransaction } from '../infra/database/transaction';
 import { DomainError } from '../infra/http/domain-error';
+import { DEFAULT_PAGE_LIMIT, toPage } from '../infra/http/pagination';
 import { AuditService } from '../security/audit/audit.service';
 import { SecurityEventsService } from '../security/security-events.service';
 import { accountNotFound, denialFor } from './account-access';
-import { ACCOUNT_NUMBER, decodeCursor, encodeCursor } from './cursor';
+import { decodeAccountCursor } from './cursor';
 import type { AccountDto, AccountListQuery, AccountPageDto, OpenAccountDto, OpenedAccountDto } from './dto/account.dto';
 import { isLedgerBusy, ledgerBusy } from './ledger-busy';
 import { LedgerRepository, type Account } from './ledger.repository';
@@ -90,18 +91,10 @@ export class AccountsService {
       this.reportSecurityEvent(user, 'FORBIDDEN');
       throw new DomainError('FORBIDDEN', 403, 'Customers can only list their own accounts');
     }
-    let after: string | undefined;
-    if (query.cursor !== undefined) {
-      after = decodeCursor(query.cursor, ACCOUNT_NUMBER);
-      if (after === undefined) throw invalidCursor();
-    }
-    const limit = query.limit ?? 20;
+    const after = query.cursor !== undefined ? decodeAccountCursor(query.cursor) : undefined;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const rows = await this.repo.listAccounts(this.ds.manager, ownerId, after, limit + 1);
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map(toAccountDto),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].accountNumber) : null,
-    };
+    return toPage(rows, limit, (a) => [a.accountNumber], toAccountDto);
   }
 
   async get(user: AuthUser, accountNumber: string): Promise<AccountDto> {
@@ -121,8 +114,4 @@ export class AccountsService {
   reportSecurityEvent(user: AuthUser, kind: 'FORBIDDEN' | 'NOT_FOUND_PROBE'): void {
     this.securityEvents.record(user.id, kind).catch(() => undefined);
   }
-}
-
-export function invalidCursor(): DomainError {
-  return new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'cursor', message: 'cursor is not valid' }]);
 }

@@ -5,8 +5,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
-import { AccountsService, invalidCursor } from './accounts.service';
-import { decodePostingCursor, encodeCursor } from './cursor';
+import { DEFAULT_PAGE_LIMIT, toPage } from '../infra/http/pagination';
+import { AccountsService } from './accounts.service';
+import { decodePostingCursor } from './cursor';
 import type { TransactionLogEntryDto, TransactionLogPageDto, TransactionLogQuery } from './dto/transaction-log.dto';
 import { LedgerRepository, type LogLine } from './ledger.repository';
 import { formatMinor } from './money';
@@ -34,17 +35,9 @@ export class TransactionLogsService {
 
   async page(user: AuthUser, accountNumber: string, query: TransactionLogQuery): Promise<TransactionLogPageDto> {
     const account = await this.accounts.findActionable(user, accountNumber);
-    let before: bigint | undefined;
-    if (query.cursor !== undefined) {
-      before = decodePostingCursor(query.cursor);
-      if (before === undefined) throw invalidCursor();
-    }
-    const limit = query.limit ?? 20;
+    const before = query.cursor !== undefined ? decodePostingCursor(query.cursor) : undefined;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const lines = await this.repo.transactionLog(this.ds.manager, account.accountNumber, before, limit + 1);
-    const page = lines.slice(0, limit);
-    return {
-      items: page.map(toEntry),
-      nextCursor: lines.length > limit ? encodeCursor(page[page.length - 1].postingId) : null,
-    };
+    return toPage(lines, limit, (l) => [l.postingId], toEntry);
   }
 }

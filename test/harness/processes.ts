@@ -3,26 +3,17 @@
  * app instances (`node dist/main.js`). Everything listens on 127.0.0.1 and free ports.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request as httpsRequest } from 'node:https';
+import { freePort } from '../../src/infra/database/embedded-postgres';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
+// The app's own free-port finder (a pure module: node built-ins only).
+export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { PageQueryDto } from '../../infra/http/page-query.dto';
 import { IsPositiveAmount } from './amount.validator';
 
 export class CreateLeagueDto {
@@ -34,21 +34,7 @@ export class JoinLeagueDto {
   inviteCode!: string;
 }
 
-export class ListLeaguesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+export class ListLeaguesQuery extends PageQueryDto {}
 
 export class ParticipantResponse {
   @ApiProperty({ format: 'uuid' }) userId!: string;

@@ -18,15 +18,22 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
+/** 400 VALIDATION_FAILED on `cursor`: the answer to any cursor we did not issue. */
+export function invalidCursor(): DomainError {
+  return new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'cursor', message: 'cursor is not valid' }]);
+}
+
 /**
- * Decodes a cursor into its sort key; `shape` checks each element (e.g. `['string', 'string']`).
+ * Decodes a cursor into its sort key; `shape` checks each element (e.g. `['string', 'string']`)
+ * and `accept`, when given, the key's format (e.g. an account number pattern).
  * Throws 400 VALIDATION_FAILED when it is not one of ours.
  */
-export function decodeCursor(cursor: string, shape: Array<'string' | 'number'>): Array<string | number> {
-  const invalid = () =>
-    new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [
-      { field: 'cursor', message: 'cursor is not valid' },
-    ]);
+export function decodeCursor(
+  cursor: string,
+  shape: Array<'string' | 'number'>,
+  accept: (key: Array<string | number>) => boolean = () => true,
+): Array<string | number> {
+  const invalid = invalidCursor;
   if (cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {
@@ -38,6 +45,7 @@ export function decodeCursor(cursor: string, shape: Array<'string' | 'number'>):
   parsed.forEach((v, i) => {
     if (typeof v !== shape[i] || (typeof v === 'number' && !Number.isSafeInteger(v))) throw invalid();
   });
+  if (!accept(parsed as Array<string | number>)) throw invalid();
   return parsed as Array<string | number>;
 }
 

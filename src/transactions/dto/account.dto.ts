@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { PageQueryDto } from '../../infra/http/page-query.dto';
 
 export class OpenAccountDto {
   @ApiPropertyOptional({ example: 'GBP', default: 'GBP', description: 'ISO 4217 code; one of LEDGER_CURRENCIES' })
@@ -29,25 +29,11 @@ export class AccountDto extends OpenedAccountDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
-export class AccountListQuery {
+export class AccountListQuery extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'TELLER/ADMIN: list this user’s accounts (default: your own)' })
   @IsOptional()
   @IsUUID()
   ownerId?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class AccountPageDto {
