@@ -2,7 +2,8 @@
 /**
  * Profiles one replica under one HTTP load (for `--cpu-prof` analysis of a hot path):
  *   node bench/profile.js <reads|health|transfers> <profileDir>
- * (BENCH_NO_PROF=1: no profile, just req/s and the replica's CPU time per request.)
+ * (BENCH_NO_PROF=1: no profile, just req/s and the replica's CPU time per request;
+ *  BENCH_ENV='{"DB_POOL_SIZE":"4"}': replica settings; BENCH_NODE_ARGS: extra node flags.)
  * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives 10 s of load.
  */
 const { randomUUID } = require('node:crypto');

@@ -59,8 +59,8 @@ export class TransferFunction1764000004000 implements MigrationInterface {
         p_actor uuid, p_actor_is_staff boolean, p_idempotency_key text,
         p_limits jsonb,
         p_audit jsonb,
-        OUT o_outcome text, OUT o_owner_id uuid, OUT o_privilege_level text,
-        OUT o_from_currency text, OUT o_to_currency text, OUT o_balance bigint, OUT o_sent_24h bigint,
+        OUT o_outcome text, OUT o_privilege_level text,
+        OUT o_from_currency text, OUT o_to_currency text, OUT o_sent_24h bigint,
         OUT o_entry_id uuid, OUT o_balance_after bigint, OUT o_created_at timestamptz
       ) LANGUAGE plpgsql VOLATILE AS $$
       DECLARE
@@ -86,10 +86,8 @@ export class TransferFunction1764000004000 implements MigrationInterface {
         IF v_to.account_number IS NULL OR v_to.kind <> 'CUSTOMER' THEN
           o_outcome := 'TO_NOT_FOUND'; RETURN;
         END IF;
-        o_owner_id := v_from.owner_id;
         o_from_currency := v_from.currency;
         o_to_currency := v_to.currency;
-        o_balance := v_from.balance;
         IF v_from.currency <> v_to.currency THEN
           o_outcome := 'CURRENCY_MISMATCH'; RETURN;
         END IF;

@@ -55,8 +55,9 @@ export interface TransferCommand {
 }
 
 /**
- * What ledger_transfer did. Fields are filled as far as the function got before deciding:
- * accounts and currencies from the account check on, level and 24 h total from the limit checks.
+ * What ledger_transfer did. Fields are filled as far as the function got before deciding: the
+ * currencies from the account checks on, level and 24 h total from the limit checks, the entry
+ * only on OK. They word the refusals; the decisions are the function's.
  */
 export interface TransferOutcome {
   outcome:
@@ -68,11 +69,9 @@ export interface TransferOutcome {
     | 'PER_TRANSACTION_LIMIT'
     | 'DAILY_LIMIT'
     | 'INSUFFICIENT_FUNDS';
-  ownerId: string | null;
   privilegeLevel: PrivilegeLevel | null;
   fromCurrency: string | null;
   toCurrency: string | null;
-  balance: bigint | null;
   sentInLast24h: bigint | null;
   entryId: string | null;
   balanceAfter: bigint | null;
@@ -168,11 +167,9 @@ export class LedgerRepository {
   async transfer(em: EntityManager, t: TransferCommand): Promise<TransferOutcome> {
     const rows: Array<{
       o_outcome: TransferOutcome['outcome'];
-      o_owner_id: string | null;
       o_privilege_level: PrivilegeLevel | null;
       o_from_currency: string | null;
       o_to_currency: string | null;
-      o_balance: string | null;
       o_sent_24h: string | null;
       o_entry_id: string | null;
       o_balance_after: string | null;
@@ -191,11 +188,9 @@ export class LedgerRepository {
     const r = rows[0];
     return {
       outcome: r.o_outcome,
-      ownerId: r.o_owner_id,
       privilegeLevel: r.o_privilege_level,
       fromCurrency: r.o_from_currency,
       toCurrency: r.o_to_currency,
-      balance: r.o_balance === null ? null : toBigInt(r.o_balance),
       sentInLast24h: r.o_sent_24h === null ? null : toBigInt(r.o_sent_24h),
       entryId: r.o_entry_id,
       balanceAfter: r.o_balance_after === null ? null : toBigInt(r.o_balance_after),

@@ -31,10 +31,6 @@ export class TransferLimitsService {
     );
   }
 
-  for(level: PrivilegeLevel): TransferLimits {
-    return this.limits[level];
-  }
-
   /** The limits as ledger_transfer takes them: {"LEVEL": ["perTransaction", "daily"]} in minor units. */
   sqlLimits(): string {
     return this.sqlLimitsJson;

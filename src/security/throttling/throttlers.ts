@@ -6,27 +6,20 @@
  *   routes without @RateLimit, so they cost no Redis call for it.
  */
 import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { normalizeIp, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/config.service';
+import { HandlerMetadata } from '../../infra/http/handler-metadata';
 import { RATE_LIMIT_KEY, type RateLimitBudget } from './rate-limit.decorator';
 import { IP_THROTTLER, ROUTE_THROTTLER, type SharedThrottlerStorage } from './shared-throttler.storage';
 import { ipSubject } from './subjects';
 
-const budgets = new WeakMap<object, RateLimitBudget | null>();
+const budgets = HandlerMetadata.of<RateLimitBudget>(new Reflector(), RATE_LIMIT_KEY);
 
-/** The @RateLimit budget of the handler (or its controller), cached per handler. */
+/** The @RateLimit budget of the handler (or its controller), read once per handler. */
 export function budgetOf(context: ExecutionContext): RateLimitBudget | undefined {
-  const handler = context.getHandler();
-  let budget = budgets.get(handler);
-  if (budget === undefined) {
-    budget =
-      (Reflect.getMetadata(RATE_LIMIT_KEY, handler) as RateLimitBudget | undefined) ??
-      (Reflect.getMetadata(RATE_LIMIT_KEY, context.getClass()) as RateLimitBudget | undefined) ??
-      null;
-    budgets.set(handler, budget);
-  }
-  return budget ?? undefined;
+  return budgets.get(context);
 }
 
 /** The client IP Fastify derived (X-Forwarded-For only from TRUST_PROXY); IPv6 reduced to its /64. */
