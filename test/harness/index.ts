@@ -8,6 +8,7 @@ import jwt from 'jsonwebtoken';
 import { migrate, TEST_JWT_SECRET } from './processes';
 
 export * from './processes';
+export * from './fault-proxy';
 
 export function sharedPostgresUrl(): string {
   const url = process.env.BW_TEST_PG_URL;
