@@ -15,6 +15,7 @@ import { ConfigError, type Config } from './config/config.schema';
 import { rootLogger } from './infra/logging/logging.module';
 import { PinoNestLogger } from './infra/logging/logger';
 import { ProblemFilter } from './infra/http/problem.filter';
+import { OutageLog } from './infra/resilience/outage-log';
 import { DomainError, type FieldProblem } from './infra/http/domain-error';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
@@ -99,7 +100,7 @@ async function bootstrap(): Promise<void> {
   registerSecurityHeaderExtras(fastify);
   app.enableCors(corsOptions(config.CORS_ORIGINS));
   registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
-  app.useGlobalFilters(new ProblemFilter(logger, metrics));
+  app.useGlobalFilters(new ProblemFilter(logger, metrics, app.get(OutageLog)));
   app.useGlobalPipes(validationPipe());
 
   const openapi = new DocumentBuilder()

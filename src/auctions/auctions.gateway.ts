@@ -2,7 +2,8 @@
  * Socket.IO at /api/socket.io. The handshake must carry a valid access token of a verified user
  * in `auth.token` (checked once in io.use; the socket is disconnected when the token expires).
  * Every client → server event is answered through its ack, never by an exception: domain errors
- * become {ok:false, code}, anything unexpected {ok:false, code:'INTERNAL'}.
+ * become {ok:false, code}, dependency faults {ok:false, code:'SERVICE_UNAVAILABLE', retryAfter}
+ * (logged once per burst by the OutageLog), anything unexpected {ok:false, code:'INTERNAL'}.
  * bid:place uses the same service method, rules and throttling budget as the REST endpoint.
  */
 import { type BeforeApplicationShutdown, Inject } from '@nestjs/common';
@@ -22,6 +23,9 @@ import { TokenService } from '../auth/token.service';
 import { AppConfig } from '../config/config.service';
 import { DomainError, type FieldProblem } from '../infra/http/domain-error';
 import { LOGGER } from '../infra/logging/logging.module';
+import { StoreUnavailableError } from '../infra/redis/resilient-store';
+import { dependencyFault, serviceUnavailable } from '../infra/resilience/dependency-fault';
+import { OutageLog } from '../infra/resilience/outage-log';
 import { RateLimitService, type RateLimitDecision } from '../security/throttling/rate-limit.service';
 import { AuctionEventsRelay } from './auction-events.relay';
 import { AuctionTimersService } from './auction-timers.service';
@@ -70,6 +74,7 @@ export class AuctionsGateway
     private readonly rateLimit: RateLimitService,
     private readonly metrics: AuctionMetrics,
     private readonly config: AppConfig,
+    private readonly outages: OutageLog,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -189,7 +194,7 @@ export class AuctionsGateway
       if (err instanceof DomainError) throw err; // e.g. 503 in fail-closed mode, decided by the limiter
       this.logger.warn({ err: String(err) }, 'bid throttle unavailable');
       if (this.config.get('RATE_LIMIT_FAIL_MODE') === 'closed') {
-        throw new DomainError('SERVICE_UNAVAILABLE', 503, 'Throttling is unavailable; retry later');
+        throw serviceUnavailable(new StoreUnavailableError(String(err)));
       }
       const { limit } = this.rateLimit.budget('bids');
       return { allowed: true, limit, remaining: limit, resetSeconds: 0 };
@@ -199,9 +204,20 @@ export class AuctionsGateway
   private async answer(event: string, work: () => Promise<Ack>): Promise<Ack> {
     try {
       return await work();
-    } catch (err) {
+    } catch (thrown) {
+      // A dependency fault is {ok:false, code:'SERVICE_UNAVAILABLE', retryAfter}, as REST answers 503.
+      const fault = dependencyFault(thrown);
+      if (fault) this.outages.record(fault, thrown);
+      const err = serviceUnavailable(thrown) ?? thrown;
       if (err instanceof DomainError) {
-        return { ok: false, code: err.code, message: err.message, ...(err.errors ? { errors: err.errors } : {}) };
+        const retryAfter = Number(err.headers?.['Retry-After']);
+        return {
+          ok: false,
+          code: err.code,
+          message: err.message,
+          ...(err.errors ? { errors: err.errors } : {}),
+          ...(Number.isFinite(retryAfter) ? { retryAfter } : {}),
+        };
       }
       this.logger.error({ err, event }, 'socket event failed');
       return { ok: false, code: 'INTERNAL', message: 'An unexpected error occurred' };

@@ -132,6 +132,7 @@ export const configSchema = z
     ENABLE_RATE_LIMITING: bool(true),
     ENABLE_METRICS: bool(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    OUTAGE_LOG_INTERVAL_MS: int(10_000, 100, 3_600_000),
     SHUTDOWN_GRACE_MS: int(25_000, 100),
     SHUTDOWN_DRAIN_MS: int(5_000, 0),
     AUCTION_SCAN_INTERVAL_MS: int(500, 50, 10_000),

@@ -14,7 +14,6 @@ import { SecurityEventsService } from '../security/security-events.service';
 import { accountNotFound, denialFor } from './account-access';
 import { decodeAccountCursor } from './cursor';
 import type { AccountDto, AccountListQuery, AccountPageDto, OpenAccountDto, OpenedAccountDto } from './dto/account.dto';
-import { isLedgerBusy, ledgerBusy } from './ledger-busy';
 import { LedgerRepository, type Account } from './ledger.repository';
 import { formatMinor } from './money';
 
@@ -78,8 +77,6 @@ export class AccountsService {
         }
       }
       throw new Error(`no free account number after ${NUMBER_ATTEMPTS} attempts`);
-    }).catch((err: unknown) => {
-      throw isLedgerBusy(err) ? ledgerBusy() : err;
     });
     return { accountNumber: account.accountNumber, ownerId, currency: account.currency, balance: formatMinor(account.balance) };
   }

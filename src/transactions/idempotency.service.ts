@@ -21,7 +21,6 @@ import { runInTransaction, runSingleStatement } from '../infra/database/transact
 import { DomainError, ERROR_CODES, type ErrorCode } from '../infra/http/domain-error';
 import { LOGGER } from '../infra/logging/logging.module';
 import { IdempotencyRepository } from './idempotency.repository';
-import { isLedgerBusy, ledgerBusy } from './ledger-busy';
 
 const RECORDED_REFUSALS = new Set<ErrorCode>(['NOT_FOUND', 'INSUFFICIENT_FUNDS', 'CONFLICT', 'TRANSFER_LIMIT_EXCEEDED']);
 const REPLAYED = { 'Idempotent-Replayed': 'true' };
@@ -60,16 +59,12 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /**
+   * Database faults leave as they are (the problem filter makes them 503 with Retry-After). A
+   * commit whose outcome is unknown is safe to retry with the same key: if it committed, the key
+   * is claimed with its answer and the retry replays it; if not, nothing of it remains.
+   */
   async execute<T extends object>(req: IdempotentRequest<T>, work: (tx: EntityManager) => Promise<T>): Promise<Outcome<T>> {
-    try {
-      return await this.attempt(req, work);
-    } catch (err) {
-      if (isLedgerBusy(err)) throw ledgerBusy();
-      throw err;
-    }
-  }
-
-  private async attempt<T extends object>(req: IdempotentRequest<T>, work: (tx: EntityManager) => Promise<T>): Promise<Outcome<T>> {
     const { key, userId } = req;
     if (key === undefined) {
       const body = req.singleStatement ? await runSingleStatement(this.ds, work) : await runInTransaction(this.ds, work);

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { Config } from '../../config/config.schema';
+import { DeadlineClient, queryDeadlineMs } from './deadline-client';
 
 export function createDataSource(config: Config, url: string): DataSource {
   return new DataSource({
@@ -24,6 +25,9 @@ export function createDataSource(config: Config, url: string): DataSource {
       connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
       statement_timeout: config.DB_STATEMENT_TIMEOUT_MS || undefined,
+      // A query the server never answers (partition, frozen server) ends its connection here.
+      Client: DeadlineClient,
+      query_timeout: queryDeadlineMs(config.DB_STATEMENT_TIMEOUT_MS),
       idle_in_transaction_session_timeout: 60_000,
       keepAlive: true,
     },

@@ -114,7 +114,9 @@ export function registerHttpHooks(
         status,
         ms: Math.round(ms),
       };
-      if (status >= 500) deps.logger.error(line, 'request completed');
+      // A 503 is an expected answer (a dependency outage, logged once per burst by the OutageLog,
+      // or shutting down): an error line per request would flood the log during an outage.
+      if (status >= 500 && status !== 503) deps.logger.error(line, 'request completed');
       else deps.logger.info(line, 'request completed');
     }
     done();

@@ -2,6 +2,8 @@
  * The one global exception filter: every error, from a DomainError to a framework
  * exception or an unexpected crash, leaves as RFC 9457 problem+json with a stable code.
  * A 500 never carries a stack, SQL text or secret; it is logged with the request id instead.
+ * A dependency fault (infra/resilience/dependency-fault) is 503 SERVICE_UNAVAILABLE with
+ * Retry-After, logged through the OutageLog (once per burst, at warn), not per request.
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,7 +11,8 @@ import type { Logger } from 'pino';
 import { ThrottlerException } from '@nestjs/throttler';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../../metrics/metrics.service';
-import { isDatabaseUnavailable } from '../database/db-errors';
+import { dependencyFault, serviceUnavailable } from '../resilience/dependency-fault';
+import type { OutageLog } from '../resilience/outage-log';
 import { DomainError, codeForStatus, problem, type ErrorCode, type FieldProblem } from './domain-error';
 
 export interface RenderedError {
@@ -48,14 +51,8 @@ export function renderError(err: unknown): RenderedError {
     if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', detail: 'Request body exceeds 100 KiB' };
     if (status < 500) return { status, code: codeForStatus(status), detail: safeFastifyDetail(fst.code, fst.message) };
   }
-  if (isDatabaseUnavailable(err)) {
-    return {
-      status: 503,
-      code: 'SERVICE_UNAVAILABLE',
-      detail: 'The database is unavailable; retry shortly',
-      headers: { 'Retry-After': '2' },
-    };
-  }
+  const unavailable = serviceUnavailable(err);
+  if (unavailable) return renderError(unavailable);
   return { status: 500, code: 'INTERNAL', detail: 'An unexpected error occurred' };
 }
 
@@ -71,6 +68,7 @@ export class ProblemFilter implements ExceptionFilter {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: MetricsService,
+    private readonly outages?: OutageLog,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -78,7 +76,7 @@ export class ProblemFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
-    sendProblem(req, reply, exception, this.logger, this.metrics);
+    sendProblem(req, reply, exception, this.logger, this.metrics, this.outages);
   }
 }
 
@@ -88,9 +86,15 @@ export function sendProblem(
   exception: unknown,
   logger: Logger,
   metrics?: MetricsService,
+  outages?: OutageLog,
 ): void {
   const rendered = renderError(exception);
-  if (rendered.status >= 500) {
+  const fault = rendered.status === 503 ? dependencyFault(exception) : undefined;
+  if (fault) {
+    // An expected answer to a known fault: one line per burst, not a stack per request.
+    if (outages) outages.record(fault, exception);
+    else logger.warn({ dependency: fault.dependency, reason: fault.reason, url: req.url }, 'dependency outage: answering 503');
+  } else if (rendered.status >= 500 && rendered.status !== 503) {
     logger.error({ err: exception, url: req.url, method: req.method }, 'request failed');
   }
   metrics?.errorsTotal.inc({ code: rendered.code });

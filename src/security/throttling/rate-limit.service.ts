@@ -11,6 +11,7 @@ import type { RateBudget } from '../../config/config.schema';
 import { DomainError } from '../../infra/http/domain-error';
 import { LOGGER } from '../../infra/logging/logging.module';
 import { StoreUnavailableError } from '../../infra/redis/resilient-store';
+import { serviceUnavailable } from '../../infra/resilience/dependency-fault';
 import { MetricsService } from '../../metrics/metrics.service';
 import { SecurityEventsService } from '../security-events.service';
 import type { RateLimitBudget } from './rate-limit.decorator';
@@ -93,10 +94,8 @@ export class RateLimitService {
     try {
       return await work();
     } catch (err) {
-      if (err instanceof StoreUnavailableError) {
-        throw new DomainError('SERVICE_UNAVAILABLE', 503, 'Rate limiting is temporarily unavailable; retry shortly', undefined, { 'Retry-After': '1' });
-      }
-      throw err;
+      // Fail-closed while Redis cannot answer: 503 with Retry-After (the shared classification).
+      throw (err instanceof StoreUnavailableError ? serviceUnavailable(err) : undefined) ?? err;
     }
   }
 }
