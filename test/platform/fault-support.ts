@@ -32,11 +32,22 @@ export function through(url: string, port: number): string {
   return u.toString();
 }
 
-export async function startFaultedApp(opts: { redisPort: number; dbUrl?: string; env?: Record<string, string> }): Promise<FaultedApp> {
+export async function startFaultedApp(opts: {
+  redisPort: number;
+  dbUrl?: string;
+  env?: Record<string, string>;
+}): Promise<FaultedApp> {
   const dbUrl = opts.dbUrl ?? (await createDatabase());
   const pg = await startFaultProxy(Number(new URL(sharedPostgresUrl()).port));
   const redis = await startFaultProxy(opts.redisPort);
-  const app = await startApp({ databaseUrl: through(dbUrl, pg.port), redisUrl: `redis://127.0.0.1:${redis.port}`, env: opts.env });
+  const app = await startApp({
+    databaseUrl: through(dbUrl, pg.port),
+    redisUrl: `redis://127.0.0.1:${redis.port}`,
+    env: opts.env,
+  }).catch(async (err: unknown) => {
+    await Promise.all([pg.close(), redis.close()]); // or they keep Jest from exiting
+    throw err;
+  });
   return {
     app,
     dbUrl,
@@ -130,5 +141,3 @@ export async function expectSoundBooks(dbUrl: string): Promise<void> {
 export async function entriesWithKey(dbUrl: string, key: string): Promise<Array<{ id: string; amount: string }>> {
   return sql(dbUrl, `SELECT id::text, amount::text FROM journal_entries WHERE idempotency_key = $1`, [key]);
 }
-
-
