@@ -5,8 +5,8 @@
  * outage log's burst lines with their counts. Never a 500, never a hang.
  *
  * `open` runs the DEFAULT settings. `closed` runs small timeouts so the file stays fast:
- * DB_CONNECT_TIMEOUT_MS=1000 and DB_STATEMENT_TIMEOUT_MS=1000 (query deadline 3 s) instead of
- * 5 s / 7 s, OUTAGE_LOG_INTERVAL_MS=1000 to see summary lines within seconds (the 10 s default is
+ * DB_CONNECT_TIMEOUT_MS=2000 and DB_STATEMENT_TIMEOUT_MS=1000 (query deadline 3 s) instead of
+ * 5 s / 7 s (2 s, not less: a loaded test machine must still connect at start-up), OUTAGE_LOG_INTERVAL_MS=1000 to see summary lines within seconds (the 10 s default is
  * unit-tested and seen in database-faults.int-spec.ts), RATE_LIMIT_FAIL_MODE=closed, and a 1 s
  * limiter deadline so a loaded test machine does not turn a healthy Redis call into a 503.
  */
@@ -37,7 +37,7 @@ beforeAll(async () => {
       redisPort: redis.port,
       dbUrl,
       env: {
-        DB_CONNECT_TIMEOUT_MS: '1000',
+        DB_CONNECT_TIMEOUT_MS: '2000',
         DB_STATEMENT_TIMEOUT_MS: '1000',
         OUTAGE_LOG_INTERVAL_MS: '1000',
         RATE_LIMIT_FAIL_MODE: 'closed',
@@ -168,8 +168,8 @@ describe('PostgreSQL gives no answer', () => {
       api(closed.app.baseUrl, 'GET', '/api/v1/accounts', { token: user.token }),
     );
     expectServiceUnavailable(res);
-    expect(ms).toBeGreaterThanOrEqual(900);
-    expect(ms).toBeLessThan(4_000);
+    expect(ms).toBeGreaterThanOrEqual(1_900);
+    expect(ms).toBeLessThan(5_000);
     closed.pg.heal();
     await healthy(closed, user);
   });
