@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
@@ -17,6 +17,7 @@ import { PinoNestLogger } from './infra/logging/logger';
 import { ProblemFilter } from './infra/http/problem.filter';
 import { DomainError, type FieldProblem } from './infra/http/domain-error';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
+import { answerClientError, answerFrameworkError } from './infra/http/pre-route-errors';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisFactory } from './infra/redis/redis.factory';
@@ -83,6 +84,10 @@ async function bootstrap(): Promise<void> {
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
     keepAliveTimeout: 65_000, // above common load-balancer idle timeouts (60 s)
     return503OnClosing: true,
+    // Answers made before any route runs are problem documents too (DESIGN.md §3).
+    frameworkErrors: (err: FastifyError, req: { url: string; id: string }, reply: unknown) =>
+      answerFrameworkError(err, req, reply as FastifyReply),
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     ...(https ? { https } : {}),
   });

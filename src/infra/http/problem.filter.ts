@@ -10,6 +10,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import { isDatabaseUnavailable } from '../database/db-errors';
+import { instanceOf } from './pre-route-errors';
 import { DomainError, codeForStatus, problem, type ErrorCode, type FieldProblem } from './domain-error';
 
 export interface RenderedError {
@@ -36,7 +37,7 @@ export function renderError(err: unknown): RenderedError {
       const m = (res as { message: unknown }).message;
       detail = Array.isArray(m) ? m.join('; ') : String(m);
     }
-    if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(detail)) {
+    if (status === 404 && /^Cannot [A-Z-]+ /.test(detail)) {
       detail = 'No such route';
     }
     return { status, code: codeForStatus(status), detail };
@@ -98,7 +99,7 @@ export function sendProblem(
     rendered.status,
     rendered.code,
     rendered.detail,
-    req.url.split('?')[0],
+    instanceOf(req.url),
     String(req.id),
     rendered.errors,
   );
