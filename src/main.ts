@@ -149,7 +149,7 @@ function installSignalHandlers(
     }, config.SHUTDOWN_GRACE_MS);
     hardStop.unref();
     // SIGTERM comes from an orchestrator: keep serving while endpoints are withdrawn.
-    // SIGINT is a person at a terminal: no drain delay.
+    // SIGINT (and SIGHUP) is a person at a terminal: no drain delay.
     const drainMs = signal === 'SIGTERM' ? config.SHUTDOWN_DRAIN_MS : 0;
     shutdown.beginDrain();
     logger.info({ signal, drainMs }, 'shutdown started: readiness is now 503');
@@ -173,6 +173,8 @@ function installSignalHandlers(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A closed terminal (`npm start`): Node's default would die at once, skipping every closer.
+  process.on('SIGHUP', onSignal);
 }
 
 bootstrap().catch((err: unknown) => {

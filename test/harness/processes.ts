@@ -146,7 +146,8 @@ export interface StartAppOptions {
   /** Omitted: embedded single-instance mode (set EMBEDDED_PG_DIR in `env`). */
   databaseUrl?: string;
   redisUrl?: string;
-  env?: Record<string, string>;
+  /** Extra environment; a key set to undefined removes a harness default (to test the app's own default). */
+  env?: Record<string, string | undefined>;
   /** Wait for /health/ready (default) or only for the port to answer. */
   waitFor?: 'ready' | 'live';
   port?: number;
@@ -171,7 +172,7 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789abcdef
 
 export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
   const port = opts.port ?? (await freePort());
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     NODE_ENV: 'test',
@@ -188,6 +189,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const child = spawn(process.execPath, [DIST_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
