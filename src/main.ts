@@ -20,6 +20,7 @@ import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { answerClientError, answerFrameworkError } from './infra/http/pre-route-errors';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
+import { SecurityEventsService } from './security/security-events.service';
 import { RedisFactory } from './infra/redis/redis.factory';
 import { RedisIoAdapter } from './auctions/redis-io.adapter';
 import { registerSecurityHeaderExtras, SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
@@ -104,7 +105,8 @@ async function bootstrap(): Promise<void> {
   registerSecurityHeaderExtras(fastify);
   app.enableCors(corsOptions(config.CORS_ORIGINS));
   registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
-  app.useGlobalFilters(new ProblemFilter(logger, metrics));
+  const securityEvents = app.get(SecurityEventsService);
+  app.useGlobalFilters(new ProblemFilter(logger, metrics, (userId, refusal) => securityEvents.reportRefusal(userId, refusal)));
   app.useGlobalPipes(validationPipe());
 
   const openapi = new DocumentBuilder()

@@ -130,6 +130,7 @@ export const configSchema = z
     PUBLIC_BASE_URL: z.string().default('http://localhost:3000'),
     ADMIN_EMAILS: list.transform((l) => l.map((e) => e.toLowerCase())),
     ENABLE_RATE_LIMITING: bool(true),
+    ENABLE_ABUSE_DETECTION: bool(true),
     ENABLE_METRICS: bool(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_GRACE_MS: int(25_000, 100),

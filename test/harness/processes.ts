@@ -151,6 +151,8 @@ export interface StartAppOptions {
   /** Wait for /health/ready (default) or only for the port to answer. */
   waitFor?: 'ready' | 'live';
   port?: number;
+  /** How long to wait for the app to answer (default 60 s). */
+  readyTimeoutMs?: number;
   /** The app serves HTTPS (TLS_CERT_FILE/TLS_KEY_FILE in env); readiness is polled with this CA. */
   tlsCa?: string;
 }
@@ -216,7 +218,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     },
   };
   const path = opts.waitFor === 'live' ? '/health/live' : '/health/ready';
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before ready:\n${output.slice(-4000)}`);
     try {
@@ -227,7 +229,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     }
     if (Date.now() > deadline) {
       await app.kill();
-      throw new Error(`app not ready within 60 s:\n${output.slice(-4000)}`);
+      throw new Error(`app not ready within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${output.slice(-4000)}`);
     }
     await sleep(100);
   }

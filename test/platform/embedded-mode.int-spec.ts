@@ -23,7 +23,10 @@ const PASSWORD = 'Str0ng!Passw0rd';
  * short drain and grace are removed so the app's own defaults apply.
  */
 const startEmbedded = (dataDir: string, env: Record<string, string> = {}) =>
-  startApp({ env: { EMBEDDED_PG_DIR: dataDir, SHUTDOWN_DRAIN_MS: undefined, SHUTDOWN_GRACE_MS: undefined, ...env } });
+  startApp({
+    env: { EMBEDDED_PG_DIR: dataDir, SHUTDOWN_DRAIN_MS: undefined, SHUTDOWN_GRACE_MS: undefined, ...env },
+    readyTimeoutMs: 180_000, // the first start runs initdb, slow on a busy machine
+  });
 
 /** The running postmaster of `dataDir`: pid and port from postmaster.pid (lines 1 and 4). */
 function postmasterOf(dataDir: string): { pid: number; port: number } {
@@ -72,7 +75,7 @@ function slowSignup(port: number, email: string) {
   socket.write(body.slice(0, 10));
   return {
     finish: async (): Promise<number> => {
-      socket.end(body.slice(10));
+      socket.write(body.slice(10)); // not end(): a half-closed client gets no answer from Node
       await closed;
       return Number(answer.split(' ')[1]);
     },
@@ -84,8 +87,9 @@ describe('embedded single-instance mode', () => {
   const email = `embedded-${Date.now()}@example.test`;
   let app: AppProcess | undefined;
 
+  // A test that failed half-way: stop the app gracefully (a SIGKILL would orphan its PostgreSQL).
   afterEach(async () => {
-    await app?.kill();
+    await app?.stop('SIGINT', 30_000); // SIGKILL only after 30 s
     app = undefined;
   });
 

@@ -67,19 +67,27 @@ function safeFastifyDetail(code: string, message?: string): string {
   return 'Bad request';
 }
 
+/**
+ * Told of every error answered to a caller whose identity came from a verified access token
+ * (the auth guard's `request.user`), so refusals by guards count like refusals by services.
+ */
+export type RefusalListener = (userId: string, rendered: RenderedError) => void;
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: MetricsService,
+    private readonly onRefusal?: RefusalListener,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<FastifyRequest>();
+    const req = ctx.getRequest<FastifyRequest & { user?: { id: string } }>();
     const reply = ctx.getResponse<FastifyReply>();
-    sendProblem(req, reply, exception, this.logger, this.metrics);
+    const rendered = sendProblem(req, reply, exception, this.logger, this.metrics);
+    if (req.user && this.onRefusal) this.onRefusal(req.user.id, rendered);
   }
 }
 
@@ -89,7 +97,7 @@ export function sendProblem(
   exception: unknown,
   logger: Logger,
   metrics?: MetricsService,
-): void {
+): RenderedError {
   const rendered = renderError(exception);
   if (rendered.status >= 500) {
     logger.error({ err: exception, url: req.url, method: req.method }, 'request failed');
@@ -103,7 +111,8 @@ export function sendProblem(
     String(req.id),
     rendered.errors,
   );
-  if (reply.sent) return;
+  if (reply.sent) return rendered;
   for (const [k, v] of Object.entries(rendered.headers ?? {})) void reply.header(k, v);
   void reply.status(rendered.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
+  return rendered;
 }
