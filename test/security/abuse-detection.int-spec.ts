@@ -28,7 +28,8 @@ describe('abuse detection counts refusals by guards, across replicas', () => {
   beforeAll(async () => {
     dbUrl = await createDatabase();
     const redisUrl = sharedRedisUrl();
-    replicas = await Promise.all([startApp({ databaseUrl: dbUrl, redisUrl }), startApp({ databaseUrl: dbUrl, redisUrl })]);
+    // Generous start-up wait: two apps starting at once on a busy 2-core machine.
+    replicas = await Promise.all([0, 1].map(() => startApp({ databaseUrl: dbUrl, redisUrl, readyTimeoutMs: 120_000 })));
     admin = await createUser(dbUrl, { roles: ['ADMIN'] });
   });
   afterAll(async () => {
