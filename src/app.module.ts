@@ -15,6 +15,7 @@ import { AuditModule } from './security/audit/audit.module';
 import { SecurityModule } from './security/security.module';
 import { AuctionsModule } from './auctions/auctions.module';
 import { TransactionsModule } from './transactions/transactions.module';
+import { RetentionModule } from './infra/retention/retention.module';
 
 @Module({})
 export class AppModule {
@@ -37,6 +38,7 @@ export class AppModule {
         HealthModule,
         AuctionsModule,
         TransactionsModule,
+        RetentionModule,
       ],
     };
   }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
@@ -18,8 +18,10 @@ import { ProblemFilter } from './infra/http/problem.filter';
 import { OutageLog } from './infra/resilience/outage-log';
 import { DomainError, type FieldProblem } from './infra/http/domain-error';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
+import { answerClientError, answerFrameworkError } from './infra/http/pre-route-errors';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
+import { SecurityEventsService } from './security/security-events.service';
 import { RedisFactory } from './infra/redis/redis.factory';
 import { RedisIoAdapter } from './auctions/redis-io.adapter';
 import { registerSecurityHeaderExtras, SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
@@ -84,6 +86,10 @@ async function bootstrap(): Promise<void> {
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
     keepAliveTimeout: 65_000, // above common load-balancer idle timeouts (60 s)
     return503OnClosing: true,
+    // Answers made before any route runs are problem documents too (DESIGN.md §3).
+    frameworkErrors: (err: FastifyError, req: { url: string; id: string }, reply: unknown) =>
+      answerFrameworkError(err, req, reply as FastifyReply),
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     ...(https ? { https } : {}),
   });
@@ -100,7 +106,10 @@ async function bootstrap(): Promise<void> {
   registerSecurityHeaderExtras(fastify);
   app.enableCors(corsOptions(config.CORS_ORIGINS));
   registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
-  app.useGlobalFilters(new ProblemFilter(logger, metrics, app.get(OutageLog)));
+  const securityEvents = app.get(SecurityEventsService);
+  app.useGlobalFilters(
+    new ProblemFilter(logger, metrics, app.get(OutageLog), (userId, refusal) => securityEvents.reportRefusal(userId, refusal)),
+  );
   app.useGlobalPipes(validationPipe());
 
   const openapi = new DocumentBuilder()
@@ -145,7 +154,7 @@ function installSignalHandlers(
     }, config.SHUTDOWN_GRACE_MS);
     hardStop.unref();
     // SIGTERM comes from an orchestrator: keep serving while endpoints are withdrawn.
-    // SIGINT is a person at a terminal: no drain delay.
+    // SIGINT (and SIGHUP) is a person at a terminal: no drain delay.
     const drainMs = signal === 'SIGTERM' ? config.SHUTDOWN_DRAIN_MS : 0;
     shutdown.beginDrain();
     logger.info({ signal, drainMs }, 'shutdown started: readiness is now 503');
@@ -169,6 +178,8 @@ function installSignalHandlers(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A closed terminal (`npm start`): Node's default would die at once, skipping every closer.
+  process.on('SIGHUP', onSignal);
 }
 
 bootstrap().catch((err: unknown) => {

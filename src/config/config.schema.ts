@@ -130,6 +130,7 @@ export const configSchema = z
     PUBLIC_BASE_URL: z.string().default('http://localhost:3000'),
     ADMIN_EMAILS: list.transform((l) => l.map((e) => e.toLowerCase())),
     ENABLE_RATE_LIMITING: bool(true),
+    ENABLE_ABUSE_DETECTION: bool(true),
     ENABLE_METRICS: bool(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OUTAGE_LOG_INTERVAL_MS: int(10_000, 100, 3_600_000),
@@ -176,6 +177,12 @@ export const configSchema = z
       .transform((v) => v.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0))
       .refine((l) => l.length > 0 && l.every((c) => /^[A-Z]{3}$/.test(c)), { message: 'expected ISO 4217 codes, e.g. GBP,EUR,USD' }),
     IDEMPOTENCY_KEY_TTL_S: int(86_400, 60),
+    // Retention (one replica at a time): 0 turns the periodic purge off.
+    RETENTION_INTERVAL_MS: int(900_000, 0),
+    RETENTION_BATCH_SIZE: int(500, 1, 10_000),
+    RETENTION_REFRESH_TOKENS_DAYS: int(7, 0),
+    RETENTION_EMAIL_TOKENS_DAYS: int(7, 0),
+    RETENTION_MAIL_OUTBOX_DAYS: int(14, 0),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {

@@ -45,9 +45,21 @@ export class SecurityEventsService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /**
+   * An error answered to a user identified by a verified access token (the HTTP filter): a 403
+   * FORBIDDEN — a role guard's or an ownership check's — is a security event. Other refusals
+   * (404 on someone else's resource, 429, over-budget bids, failed sign-ins, token reuse) are
+   * reported where they are decided, which alone knows what they mean. Never fails the request.
+   */
+  reportRefusal(userId: string, refusal: { status: number; code: string }): void {
+    if (refusal.status !== 403 || refusal.code !== 'FORBIDDEN') return;
+    this.record(userId, 'FORBIDDEN').catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not record security event'));
+  }
+
   /** Counts one event for the user; returns true when this event made the user flagged. */
   async record(userId: string, kind: SecurityEventKind): Promise<boolean> {
-    if (!this.config.get('ENABLE_RATE_LIMITING')) return false;
+    // Its own setting: turning throttling off (ENABLE_RATE_LIMITING) does not stop abuse detection.
+    if (!this.config.get('ENABLE_ABUSE_DETECTION')) return false;
     const { limit, windowMs } = this.config.get('ABUSE_THRESHOLD');
     // Once the window holds `limit` events further ones are not stored (bounded memory); the
     // threshold is reached exactly by the hit that makes the count equal `limit`.

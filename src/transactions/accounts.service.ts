@@ -60,7 +60,6 @@ export class AccountsService {
     const ownerId = dto.ownerId ?? user.id;
     if (ownerId !== user.id) {
       if (!isStaff(user)) {
-        this.reportSecurityEvent(user, 'FORBIDDEN');
         throw new DomainError('FORBIDDEN', 403, 'Customers can only open accounts for themselves');
       }
       if (!(await this.repo.userExists(this.ds.manager, ownerId))) {
@@ -85,7 +84,6 @@ export class AccountsService {
   async list(user: AuthUser, query: AccountListQuery): Promise<AccountPageDto> {
     const ownerId = query.ownerId ?? user.id;
     if (ownerId !== user.id && !isStaff(user)) {
-      this.reportSecurityEvent(user, 'FORBIDDEN');
       throw new DomainError('FORBIDDEN', 403, 'Customers can only list their own accounts');
     }
     const after = query.cursor !== undefined ? decodeAccountCursor(query.cursor) : undefined;
@@ -107,8 +105,8 @@ export class AccountsService {
     return account;
   }
 
-  /** Feeds abuse detection; never fails the request. */
-  reportSecurityEvent(user: AuthUser, kind: 'FORBIDDEN' | 'NOT_FOUND_PROBE'): void {
+  /** Feeds abuse detection; never fails the request. (403s are counted by the HTTP filter.) */
+  reportSecurityEvent(user: AuthUser, kind: 'NOT_FOUND_PROBE'): void {
     this.securityEvents.record(user.id, kind).catch(() => undefined);
   }
 }

@@ -57,13 +57,4 @@ export class IdempotencyRepository {
     const r = rows[0];
     return r ? { requestHash: r.request_hash, statusCode: r.status_code, responseBody: r.response_body } : undefined;
   }
-
-  /** Deletes a batch of expired records; returns how many. */
-  async purgeExpired(em: EntityManager, batch: number): Promise<number> {
-    const rows: unknown[] = await em.query(
-      `DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT $1) RETURNING id`,
-      [batch],
-    );
-    return rows.length;
-  }
 }

