@@ -63,9 +63,9 @@ export class RevocationService implements OnModuleInit {
     this.metrics.gauge('auth_revocation_records', 'Revocation records this replica holds (live ones)', [], function () {
       this.set(state.size);
     });
-    const self = this;
+    const staleForMs = () => this.staleForMs();
     this.metrics.gauge('auth_revocation_feed_lost_seconds', 'How long this replica has been without the revocation feed (0 = in sync)', [], function () {
-      this.set(self.staleForMs() / 1000);
+      this.set(staleForMs() / 1000);
     });
     this.degradation.registerFeature('session-revocation', () =>
       this.lostAt === undefined ? undefined : `revocation feed lost ${Math.round(this.staleForMs() / 1000)} s ago: revocations from other replicas may be missed`,
