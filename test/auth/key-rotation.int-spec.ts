@@ -7,7 +7,7 @@
  */
 import { keyIdOf } from '../../src/auth/signing-keys';
 import { api, createDatabase, createUser, sharedRedisUrl, startApp, tokenFor, type AppProcess } from '../harness';
-import { AUTH_TEST_ENV, jwtPayload } from './auth-helpers';
+import { AUTH_TEST_ENV } from './auth-helpers';
 import { everyReplicaAnswers, metric, session, verifiedAccount } from './revocation-support';
 
 const OLD = 'old-rotation-secret-0123456789-abcdefghij';
