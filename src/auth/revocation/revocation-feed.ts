@@ -12,12 +12,15 @@
  * SUBSCRIBE): no Lua, no keyspace notifications, so managed and clustered Redis work alike.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { parseRecord, recordKey, type RevocationRecord } from './revocation-state';
 
 const STATE_KEY = 'bw:{revocations}';
 const EXPIRY_KEY = 'bw:{revocations}:expiry';
 const CHANNEL = 'bw:revocations';
+
+/** A standalone/Sentinel connection or a Cluster: only commands both offer are used. */
+type FeedClient = Redis | Cluster;
 
 export interface FeedHandlers {
   /** Records announced by another replica. */
@@ -33,8 +36,8 @@ export class RevocationFeed {
   private subscribed = false;
 
   constructor(
-    private readonly commands: Redis,
-    private readonly subscriber: Redis,
+    private readonly commands: FeedClient,
+    private readonly subscriber: FeedClient,
     private readonly maxRecordTtlMs: number,
   ) {}
 
