@@ -30,6 +30,7 @@ import { newer, recordKey, RevocationState, type RevocationRecord, type Verdict 
 /** Records outlive the access-token lifetime by this much (clock skew between replicas). */
 const SKEW_MARGIN_MS = 60_000;
 const TICK_MS = 1_000;
+const START_SYNC_WAIT_MS = 3_000;
 /** Full re-read even while subscribed, in case a message was lost without a disconnect. */
 const FULL_READ_EVERY_TICKS = 30;
 
@@ -58,7 +59,7 @@ export class RevocationService implements OnModuleInit {
     this.written = metrics.counter('auth_revocations_total', 'Revocation records written by this replica, by kind', ['kind']);
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     const state = this.state;
     this.metrics.gauge('auth_revocation_records', 'Revocation records this replica holds (live ones)', [], function () {
       this.set(state.size);
@@ -87,6 +88,14 @@ export class RevocationService implements OnModuleInit {
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
     this.shutdown.onShutdown({ name: 'revocations', close: () => clearInterval(this.timer) });
+    // A replica should know the revocations before it serves: wait for the first full read, but
+    // never hang start-up on Redis (it then starts out of sync, and staff routes fail closed).
+    if (this.feed) await this.untilInSync(START_SYNC_WAIT_MS);
+  }
+
+  private async untilInSync(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lostAt !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   /** Lifetime of a record: no access token issued before it can outlive it. */
