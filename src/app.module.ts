@@ -9,6 +9,7 @@ import { ResilienceModule } from './infra/resilience/resilience.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
+import { RevocationModule } from './auth/revocation/revocation.module';
 import { UsersModule } from './users/users.module';
 import { MailModule } from './infra/mail/mail.module';
 import { AuditModule } from './security/audit/audit.module';
@@ -33,6 +34,7 @@ export class AppModule {
         MailModule,
         AuditModule,
         SecurityModule,
+        RevocationModule,
         AuthModule,
         UsersModule,
         HealthModule,

@@ -1,6 +1,8 @@
 /**
  * Socket.IO at /api/socket.io. The handshake must carry a valid access token of a verified user
- * in `auth.token` (checked once in io.use; the socket is disconnected when the token expires).
+ * in `auth.token` (verified once in io.use). The session stays checked afterwards: the socket is
+ * told `session_expired` and disconnected when the token expires, and when its session is revoked
+ * (RevocationService announces every change; every event is judged again too).
  * Every client → server event is answered through its ack, never by an exception: domain errors
  * become {ok:false, code}, dependency faults {ok:false, code:'SERVICE_UNAVAILABLE', retryAfter}
  * (logged once per burst by the OutageLog), anything unexpected {ok:false, code:'INTERNAL'}.
@@ -19,6 +21,7 @@ import {
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { AuthUser } from '../auth/auth-user';
+import { RevocationService } from '../auth/revocation/revocation.service';
 import { TokenService } from '../auth/token.service';
 import { AppConfig } from '../config/config.service';
 import { DomainError, type FieldProblem } from '../infra/http/domain-error';
@@ -75,6 +78,7 @@ export class AuctionsGateway
     private readonly metrics: AuctionMetrics,
     private readonly config: AppConfig,
     private readonly outages: OutageLog,
+    private readonly revocations: RevocationService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -86,6 +90,20 @@ export class AuctionsGateway
     this.relay.attach(server);
     this.timers.attach(server);
     this.metrics.connectedSockets = () => server.of('/').sockets.size;
+    this.revocations.onChange(() => this.recheckSessions());
+  }
+
+  /** After a revocation: end every local socket whose session it voids. */
+  private recheckSessions(): void {
+    for (const socket of this.server?.of('/').sockets.values() ?? []) {
+      const state = socket.data as SocketState | undefined;
+      if (state?.user && !this.revocations.judge(state.user).ok) this.endSession(socket);
+    }
+  }
+
+  private endSession(socket: Socket): void {
+    socket.emit('session_expired', { code: 'UNAUTHENTICATED' });
+    socket.disconnect(true);
   }
 
   /** An error passed to next() refuses the connection: the client gets connect_error with this message. */
@@ -96,6 +114,11 @@ export class AuctionsGateway
     try {
       user = this.tokens.verifyAccess(token);
     } catch {
+      return next(refusal('UNAUTHENTICATED'));
+    }
+    const verdict = this.revocations.judge(user);
+    if (!verdict.ok) {
+      this.tokens.countRejection(verdict.reason);
       return next(refusal('UNAUTHENTICATED'));
     }
     if (!user.emailVerified) return next(refusal('EMAIL_NOT_VERIFIED'));
@@ -119,13 +142,7 @@ export class AuctionsGateway
     if (state.expiresAt !== undefined) {
       // The token is only checked at the handshake: end the session when it expires.
       const ms = Math.min(state.expiresAt - Date.now(), 2_147_483_647);
-      state.expiryTimer = setTimeout(
-        () => {
-          socket.emit('session_expired', { code: 'UNAUTHENTICATED' });
-          socket.disconnect(true);
-        },
-        Math.max(0, ms),
-      );
+      state.expiryTimer = setTimeout(() => this.endSession(socket), Math.max(0, ms));
       state.expiryTimer.unref();
     }
   }
@@ -138,8 +155,9 @@ export class AuctionsGateway
   @SubscribeMessage('auction:join')
   joinAuction(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
     return this.answer('auction:join', async () => {
+      const user = this.userOf(socket);
       const msg = await parseMessage(JoinAuctionMessage, body);
-      const auction = await this.relay.join(socket, this.userOf(socket).id, msg.auctionId, msg.lastSeq);
+      const auction = await this.relay.join(socket, user.id, msg.auctionId, msg.lastSeq);
       if (!auction) throw new DomainError('NOT_FOUND', 404, 'No such auction');
       return { ok: true, auction };
     });
@@ -148,6 +166,7 @@ export class AuctionsGateway
   @SubscribeMessage('auction:leave')
   leaveAuction(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
     return this.answer('auction:leave', async () => {
+      this.userOf(socket);
       const msg = await parseMessage(LeaveAuctionMessage, body);
       this.relay.leave(socket, msg.auctionId);
       return { ok: true };
@@ -182,8 +201,13 @@ export class AuctionsGateway
     });
   }
 
+  /** The socket's user as of now (roles after any change); a revoked session ends here. */
   private userOf(socket: Socket): AuthUser {
-    return (socket.data as SocketState).user;
+    const verdict = this.revocations.judge((socket.data as SocketState).user);
+    if (verdict.ok) return verdict.user;
+    this.tokens.countRejection(verdict.reason);
+    this.endSession(socket);
+    throw new DomainError('UNAUTHENTICATED', 401, 'The session has ended');
   }
 
   /** Same budget and subject as REST (`user:<id>`). If the limiter's store fails, RATE_LIMIT_FAIL_MODE decides. */

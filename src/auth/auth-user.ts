@@ -13,6 +13,8 @@ export interface AuthUser {
   emailVerified: boolean;
   /** Refresh-token family (session) the access token was issued for; absent on foreign tokens. */
   familyId?: string;
+  /** When the access token was issued (ms; from `iat`): revocations void tokens issued at or before them. */
+  issuedAtMs?: number;
 }
 
 /** Claims of an access token (besides iss, aud, iat, exp, jti). */
@@ -22,7 +24,7 @@ export interface AccessClaims {
   roles: Role[];
   lvl: PrivilegeLevel;
   ev: boolean;
-  /** Refresh-token family id: lets "change password" keep the caller's own session. */
+  /** Refresh-token family (session) id: lets sign-out revoke exactly this session's tokens, and "change password" keep it. */
   fam?: string;
 }
 

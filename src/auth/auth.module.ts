@@ -3,7 +3,6 @@
  * JwtAuthGuard (who is calling; @Public() opts out), RolesGuard (@Roles), VerifiedEmailGuard
  * (@Verified). TokenService is exported for the Socket.IO handshake.
  */
-import { createSecretKey } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -22,6 +21,7 @@ import { PasswordService } from './password.service';
 import { RegistrationService } from './registration.service';
 import { SessionsService } from './sessions.service';
 import { SignInService } from './sign-in.service';
+import { SigningKeys } from './signing-keys';
 import { TokenService } from './token.service';
 
 @Global()
@@ -31,9 +31,9 @@ import { TokenService } from './token.service';
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        // A KeyObject, made once: given a string, jsonwebtoken first tries to parse it as a
-        // public key on EVERY verify (createPublicKey throwing), which cost ~20% of a request.
-        secret: createSecretKey(Buffer.from(config.get('JWT_SECRET'), 'utf8')) as unknown as Buffer,
+        // TokenService passes the key on every sign and verify (SigningKeys: one KeyObject per
+        // secret, picked by the token's kid); this default only serves code that passes none.
+        secret: new SigningKeys(config.get('JWT_SECRET')).currentKey as unknown as Buffer,
         signOptions: { algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),

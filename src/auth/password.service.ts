@@ -3,9 +3,11 @@
  * - forgot: always 202, whether the account exists or not (no enumeration); for an existing
  *   account a reset token (hashed, PASSWORD_RESET_TTL_S, single-use; it voids earlier ones), the
  *   audit entry and the mail are written in one transaction.
- * - reset: uses the token once, sets the new hash, revokes every session, lifts any lockout.
+ * - reset: uses the token once, sets the new hash, revokes every session (and, on every replica,
+ *   every access token issued before), lifts any lockout.
  * - change (signed in): checks the current password, sets the new one and revokes every other
- *   session; the caller's own session (the `fam` claim of its access token) is kept.
+ *   session and its access tokens; the caller's own session (the `fam` claim of its access
+ *   token) is kept.
  */
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -71,19 +73,20 @@ export class PasswordService {
     };
     if (!isOpaqueTokenShape(token)) throw invalid();
     const passwordHash = await this.hasher.hash(newPassword);
-    const email = await runInTransaction(this.ds, async (tx) => {
+    const done = await runInTransaction(this.ds, async (tx) => {
       const userId = await this.repo.consumeEmailToken(tx, hashToken(token), 'RESET_PASSWORD');
       if (!userId) return undefined;
       const user = await this.users.lockById(tx, userId);
       if (!user) return undefined;
       await this.users.setPasswordHash(tx, userId, passwordHash);
       await this.repo.voidEmailTokens(tx, userId, 'RESET_PASSWORD');
-      const revokedSessions = await this.sessions.revokeAll(tx, userId);
+      const { revokedSessions, recall } = await this.sessions.revokeAll(tx, userId);
       await this.audit.record(tx, { userId, action: 'AUTH_PASSWORD_RESET', details: { revokedSessions } });
-      return user.email;
+      return { email: user.email, recall };
     });
-    if (!email) throw invalid();
-    await this.lockout.unlock(email);
+    if (!done) throw invalid();
+    await done.recall();
+    await this.lockout.unlock(done.email);
     this.metrics.record('password_reset', 'success');
   }
 
@@ -99,12 +102,18 @@ export class PasswordService {
       throw new DomainError('INVALID_CREDENTIALS', 401, 'The current password is wrong');
     }
     const passwordHash = await this.hasher.hash(newPassword);
-    await runInTransaction(this.ds, async (tx) => {
+    const recall = await runInTransaction(this.ds, async (tx) => {
       if (!(await this.users.lockById(tx, actor.id))) throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
       await this.users.setPasswordHash(tx, actor.id, passwordHash);
-      const revokedSessions = await this.sessions.revokeAll(tx, actor.id, actor.familyId);
-      await this.audit.record(tx, { userId: actor.id, action: 'AUTH_PASSWORD_CHANGED', details: { revokedSessions, keptFamilyId: actor.familyId ?? null } });
+      const revoked = await this.sessions.revokeAll(tx, actor.id, actor.familyId);
+      await this.audit.record(tx, {
+        userId: actor.id,
+        action: 'AUTH_PASSWORD_CHANGED',
+        details: { revokedSessions: revoked.revokedSessions, keptFamilyId: actor.familyId ?? null },
+      });
+      return revoked.recall;
     });
+    await recall();
     this.metrics.record('password_change', 'success');
   }
 }

@@ -3,6 +3,8 @@
  * presented and issues the next one in the same family (rotation); a spent token presented again
  * means it was copied, so the whole family is revoked (401 TOKEN_REUSED) and the event audited.
  * Refresh re-reads the user, so role, level and verification changes reach the next access token.
+ * Ending a session (sign-out, reuse) also recalls its access tokens at once, on every replica
+ * (RevocationService): they carry the family id in `fam`.
  *
  * Concurrency: every path that changes a user's tokens first row-locks the user, so a refresh
  * and a sign-out or password change on the same user run one after the other and a revocation
@@ -21,6 +23,7 @@ import { UsersService } from '../users/users.service';
 import { toAuthUser, type User } from '../users/user';
 import { AuthMetrics } from './auth.metrics';
 import { AuthTokensRepository } from './auth-tokens.repository';
+import { RevocationService, waitForClockToPass } from './revocation/revocation.service';
 import { hashToken, isOpaqueTokenShape, newOpaqueToken } from './secret-tokens';
 import { TokenService } from './token.service';
 
@@ -34,7 +37,11 @@ export interface TokenPair {
 const tokenInvalid = () => new DomainError('TOKEN_INVALID', 401, 'The token is invalid, expired or already used');
 const tokenReused = () => new DomainError('TOKEN_REUSED', 401, 'This refresh token was already used; the session has been revoked, sign in again');
 
-type Outcome = { kind: 'ok'; pair: TokenPair } | { kind: 'signed-out' } | { kind: 'reused'; userId: string } | { kind: 'invalid' };
+type Outcome =
+  | { kind: 'ok'; pair: TokenPair }
+  | { kind: 'signed-out'; familyId: string }
+  | { kind: 'reused'; userId: string; familyId: string }
+  | { kind: 'invalid' };
 
 @Injectable()
 export class SessionsService {
@@ -47,6 +54,7 @@ export class SessionsService {
     private readonly audit: AuditService,
     private readonly securityEvents: SecurityEventsService,
     private readonly metrics: AuthMetrics,
+    private readonly revocations: RevocationService,
   ) {}
 
   /** Issues an access token and the next refresh token of `familyId` (a new family when omitted). */
@@ -88,14 +96,22 @@ export class SessionsService {
       if (row.spent) return this.reuseOrInvalid(tx, tokenHash);
       const revoked = await this.repo.revokeFamily(tx, row.familyId);
       await this.audit.record(tx, { userId: row.userId, action: 'AUTH_SIGNOUT', details: { familyId: row.familyId, revokedTokens: revoked } });
-      return { kind: 'signed-out' };
+      return { kind: 'signed-out', familyId: row.familyId };
     });
     await this.settle('signout', outcome);
   }
 
-  /** Revokes all of a user's sessions but `keepFamilyId`, inside the caller's transaction. */
-  revokeAll(tx: EntityManager, userId: string, keepFamilyId?: string): Promise<number> {
-    return this.repo.revokeUserFamilies(tx, userId, keepFamilyId);
+  /**
+   * Revokes all of a user's sessions but `keepFamilyId`, inside the caller's transaction, which
+   * must hold the user's row lock. Call `recall` after commit: it voids, on every replica, the
+   * user's access tokens issued until now (but the kept session's). The instant is stamped under
+   * the lock and the clock is let pass it, so tokens issued after the commit are not affected.
+   */
+  async revokeAll(tx: EntityManager, userId: string, keepFamilyId?: string): Promise<{ revokedSessions: number; recall: () => Promise<void> }> {
+    const revokedSessions = await this.repo.revokeUserFamilies(tx, userId, keepFamilyId);
+    const at = Date.now();
+    await waitForClockToPass(at);
+    return { revokedSessions, recall: () => this.revocations.revokeUserTokens(userId, at, keepFamilyId) };
   }
 
   /**
@@ -119,17 +135,24 @@ export class SessionsService {
     if (!row?.spent) return { kind: 'invalid' };
     const revoked = await this.repo.revokeFamily(tx, row.familyId);
     await this.audit.record(tx, { userId: row.userId, action: 'AUTH_TOKEN_REUSED', details: { familyId: row.familyId, revokedTokens: revoked } });
-    return { kind: 'reused', userId: row.userId };
+    return { kind: 'reused', userId: row.userId, familyId: row.familyId };
   }
 
-  /** After commit: counts the outcome, reports reuse, and throws unless it succeeded. */
+  /**
+   * After commit: counts the outcome, recalls the access tokens of an ended session on every
+   * replica, reports reuse, and throws unless it succeeded.
+   */
   private async settle(event: 'refresh' | 'signout', outcome: Outcome): Promise<void> {
     switch (outcome.kind) {
       case 'ok':
+        this.metrics.record(event, 'success');
+        return;
       case 'signed-out':
+        await this.revocations.revokeSession(outcome.familyId);
         this.metrics.record(event, 'success');
         return;
       case 'reused':
+        await this.revocations.revokeSession(outcome.familyId);
         this.metrics.record(event, 'reused');
         await this.securityEvents.record(outcome.userId, 'TOKEN_REUSED').catch(() => undefined);
         throw tokenReused();

@@ -3,7 +3,8 @@
  * INVALID_CREDENTIALS) after the same work (an argon2 verification, against a dummy hash when
  * there is no account). Failures are counted per email in the SharedStore (all replicas agree);
  * the failure that reaches LOCKOUT_THRESHOLD locks the email and answers 423 ACCOUNT_LOCKED, as
- * does every attempt while the lock lasts, with Retry-After. Success forgives earlier failures.
+ * does every attempt while the lock lasts, with Retry-After; locking ends the account's sessions.
+ * Success forgives earlier failures.
  */
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -64,6 +65,20 @@ export class SignInService {
     return pair;
   }
 
+  /**
+   * A lockout means someone is guessing the password: every session of the account ends, and
+   * its access tokens stop working on every replica (DESIGN §4). Returns how many were cut.
+   */
+  private async endSessions(userId: string): Promise<number> {
+    const revoked = await runInTransaction(this.ds, async (tx) => {
+      if (!(await this.users.lockById(tx, userId))) return undefined;
+      return this.sessions.revokeAll(tx, userId);
+    });
+    if (!revoked) return 0;
+    await revoked.recall();
+    return revoked.revokedSessions;
+  }
+
   /** Counts the failure, audits it, reports it; throws 423 when it locked the account. */
   private async onFailure(email: string, userId: string | undefined): Promise<void> {
     const outcome = await this.lockout.registerFailure(email);
@@ -71,7 +86,12 @@ export class SignInService {
     await this.audit.recordStandalone({ userId: userId ?? null, action: 'AUTH_SIGNIN_FAILED', details: { email, reason } });
     if (userId) await this.securityEvents.record(userId, 'SIGNIN_FAILED').catch(() => undefined);
     if (outcome.justLocked) {
-      await this.audit.recordStandalone({ userId: userId ?? null, action: 'AUTH_ACCOUNT_LOCKED', details: { email, lockSeconds: outcome.retryAfterSeconds } });
+      const revokedSessions = userId ? await this.endSessions(userId) : 0;
+      await this.audit.recordStandalone({
+        userId: userId ?? null,
+        action: 'AUTH_ACCOUNT_LOCKED',
+        details: { email, lockSeconds: outcome.retryAfterSeconds, revokedSessions },
+      });
     }
     if (outcome.locked) {
       this.metrics.record('signin', 'locked');

@@ -1,45 +1,75 @@
 /**
  * Access tokens: HS256 JWTs with the algorithm pinned (none and every other alg refused) and
  * iss/aud/exp checked. Used by the HTTP guard and the Socket.IO handshake alike.
- * They are stateless: signing out or a revoked refresh family does not recall an access token
- * already issued; it stays valid until it expires (JWT_ACCESS_TTL, 15 min by default). That is
- * the accepted price of not reading a session store on every request.
+ * - Keys: `JWT_SECRET` signs; it and `JWT_PREVIOUS_SECRETS` verify. The header's `kid` names
+ *   the key (signing-keys.ts); an unknown or dropped `kid` is refused like any bad token.
+ * - `iat` has millisecond precision (a fractional NumericDate, RFC 7519 §2), so a revocation
+ *   and a token issued in the same second are told apart (revocation-state.ts).
+ * - Revocation is NOT checked here: callers (JwtAuthGuard, the gateway) ask RevocationService
+ *   after this, so the verified-token cache below can never let a revoked token through.
+ * Rejections are counted in `auth_token_rejections_total{reason}`, never logged per request.
  */
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
+import type { Counter } from 'prom-client';
 import { AppConfig } from '../config/config.service';
 import { DomainError } from '../infra/http/domain-error';
+import { MetricsService } from '../metrics/metrics.service';
 import { PRIVILEGE_LEVELS, ROLES, type AccessClaims, type AuthUser } from './auth-user';
+import { headerKeyId, SigningKeys } from './signing-keys';
 
 /** Verified tokens seen recently: a request's guards and the next requests of the same client skip the HMAC and parsing. */
 const VERIFIED_CACHE_MAX = 10_000;
 
+export type TokenRejection = 'invalid' | 'expired' | 'unknown_kid' | 'revoked_session' | 'revoked_user';
+
+export const unauthenticated = () => new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
+
+/** `auth_token_rejections_total{reason}`, shared by the token check and the revocation check. */
+export function tokenRejectionsCounter(metrics: MetricsService): Counter<'reason'> {
+  return metrics.counter('auth_token_rejections_total', 'Access tokens refused, by reason (bad, expired, unknown kid, revoked)', ['reason']);
+}
+
 @Injectable()
 export class TokenService {
   private readonly verified = new Map<string, { user: AuthUser; expiresAtMs: number }>();
+  private readonly keys: SigningKeys;
+  private readonly rejections: Counter<'reason'>;
 
   constructor(
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.keys = new SigningKeys(config.get('JWT_SECRET'), config.get('JWT_PREVIOUS_SECRETS'));
+    this.rejections = tokenRejectionsCounter(metrics);
+  }
 
   get accessTtlSeconds(): number {
     return this.config.get('JWT_ACCESS_TTL');
   }
 
+  /** Counts a refused token (also used by callers refusing a revoked one). */
+  countRejection(reason: TokenRejection): void {
+    this.rejections.inc({ reason });
+  }
+
   /** Signs an access token; `familyId` names the refresh-token family (session) it belongs to. */
   signAccess(user: AuthUser, familyId?: string): string {
-    const claims: AccessClaims = {
+    const claims: AccessClaims & { iat: number } = {
       sub: user.id,
       email: user.email,
       roles: user.roles,
       lvl: user.privilegeLevel,
       ev: user.emailVerified,
       ...(familyId ? { fam: familyId } : {}),
+      iat: Date.now() / 1000,
     };
     return this.jwt.sign(claims, {
+      secret: this.keys.currentKey as unknown as Buffer,
       algorithm: 'HS256',
+      keyid: this.keys.currentKid,
       issuer: this.config.get('JWT_ISSUER'),
       audience: this.config.get('JWT_AUDIENCE'),
       expiresIn: this.accessTtlSeconds,
@@ -48,7 +78,7 @@ export class TokenService {
   }
 
   /**
-   * Verifies signature, algorithm, issuer, audience and expiry; throws 401 UNAUTHENTICATED.
+   * Verifies key, signature, algorithm, issuer, audience and expiry; throws 401 UNAUTHENTICATED.
    * The result of a successful verification depends only on the token and the clock, so it is
    * remembered until the token's `exp` (bounded LRU); expiry is still checked on every use.
    */
@@ -64,16 +94,30 @@ export class TokenService {
     return user;
   }
 
+  private reject(reason: TokenRejection): DomainError {
+    this.countRejection(reason);
+    return unauthenticated();
+  }
+
   private verifyUncached(token: string): { user: AuthUser; expiresAtMs: number } {
-    let claims: AccessClaims & { exp?: number };
+    let kid: string | undefined;
     try {
-      claims = this.jwt.verify<AccessClaims & { exp?: number }>(token, {
+      kid = headerKeyId(token);
+    } catch {
+      throw this.reject('invalid');
+    }
+    const key = this.keys.keyFor(kid);
+    if (!key) throw this.reject('unknown_kid');
+    let claims: AccessClaims & { exp?: number; iat?: number };
+    try {
+      claims = this.jwt.verify<AccessClaims & { exp?: number; iat?: number }>(token, {
+        secret: key as unknown as Buffer,
         algorithms: ['HS256'],
         issuer: this.config.get('JWT_ISSUER'),
         audience: this.config.get('JWT_AUDIENCE'),
       });
-    } catch {
-      throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
+    } catch (err) {
+      throw this.reject((err as Error).name === 'TokenExpiredError' ? 'expired' : 'invalid');
     }
     if (
       typeof claims.sub !== 'string' ||
@@ -81,7 +125,7 @@ export class TokenService {
       !claims.roles.every((r) => (ROLES as readonly string[]).includes(r)) ||
       !(PRIVILEGE_LEVELS as readonly string[]).includes(claims.lvl)
     ) {
-      throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
+      throw this.reject('invalid');
     }
     const user: AuthUser = {
       id: claims.sub,
@@ -90,6 +134,8 @@ export class TokenService {
       privilegeLevel: claims.lvl,
       emailVerified: claims.ev === true,
       ...(typeof claims.fam === 'string' ? { familyId: claims.fam } : {}),
+      // No iat: treated as issued at the epoch, so every revocation of the user applies to it.
+      issuedAtMs: typeof claims.iat === 'number' ? Math.round(claims.iat * 1000) : 0,
     };
     // jsonwebtoken has checked exp; a token without exp is not cached beyond this call.
     return { user, expiresAtMs: typeof claims.exp === 'number' ? claims.exp * 1000 : 0 };

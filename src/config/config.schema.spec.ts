@@ -26,6 +26,23 @@ describe('configuration schema', () => {
     ).toThrow(/JWT_SECRET/);
   });
 
+  it.each([['dev-secret-change-in-production'], ['short-but-unique-secret']])('refuses the weak previous secret %p in production', (weak) => {
+    expect(() =>
+      parseConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://x@h/db',
+        REDIS_URL: 'redis://h:6379',
+        JWT_SECRET: 'k'.repeat(16) + 'Q9x!'.repeat(5),
+        JWT_PREVIOUS_SECRETS: `${'p'.repeat(16) + 'Z8y?'.repeat(5)},${weak}`,
+      }),
+    ).toThrow(/JWT_PREVIOUS_SECRETS entry 2 is weak/);
+  });
+
+  it('reads the previous secrets as a list', () => {
+    expect(parseConfig({ JWT_PREVIOUS_SECRETS: ' a , b ,' }).JWT_PREVIOUS_SECRETS).toEqual(['a', 'b']);
+    expect(parseConfig({}).JWT_PREVIOUS_SECRETS).toEqual([]);
+  });
+
   it('names every bad key in one error', () => {
     try {
       parseConfig({ NODE_ENV: 'production', PORT: 'eighty', RATE_LIMIT_BIDS: '20 per minute', LOG_LEVEL: 'loud' });

@@ -119,6 +119,8 @@ export const configSchema = z
     EMBEDDED_PG_DIR: z.string().default('./.data/postgres'),
     REDIS_URL: url(['redis:', 'rediss:']),
     JWT_SECRET: z.string().default('dev-secret-change-in-production'),
+    // Verify-only secrets during a rotation (comma-separated; a secret cannot contain a comma).
+    JWT_PREVIOUS_SECRETS: list,
     JWT_ACCESS_TTL: int(900, 10),
     JWT_REFRESH_TTL: int(2_592_000, 60),
     JWT_ISSUER: z.string().min(1).default('bulwark'),
@@ -145,6 +147,8 @@ export const configSchema = z
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_REDIS_TIMEOUT_MS: int(100, 1, 10_000),
     REDIS_STORE_TIMEOUT_MS: int(500, 1, 10_000),
+    // Staff (@Roles) routes answer 503 once this replica may have missed revocations for longer.
+    REVOCATION_MAX_STALENESS_MS: int(10_000, 1_000, 600_000),
     RATE_LIMIT_DEPOSITS: budget('50/3600'),
     RATE_LIMIT_WITHDRAWALS: budget('30/3600'),
     RATE_LIMIT_TRANSFERS: budget('20/3600'),
@@ -194,6 +198,10 @@ export const configSchema = z
     }
   });
 
+function isWeakSecret(secret: string): boolean {
+  return secret.length < 32 || WEAK_SECRETS.has(secret.toLowerCase());
+}
+
 /**
  * Production rules, checked on the raw environment so they are reported together with any
  * other invalid key (a schema failure elsewhere must not hide them).
@@ -203,10 +211,16 @@ function productionProblems(env: Record<string, string>): string[] {
   const problems: string[] = [];
   if (!env.DATABASE_URL) problems.push('DATABASE_URL is required in production');
   if (!env.REDIS_URL) problems.push('REDIS_URL is required in production');
-  const secret = env.JWT_SECRET ?? '';
-  if (secret.length < 32 || WEAK_SECRETS.has(secret.toLowerCase())) {
+  if (isWeakSecret(env.JWT_SECRET ?? '')) {
     problems.push('JWT_SECRET is weak: use at least 32 random characters, not a well-known default');
   }
+  // A verify-only secret accepts tokens just like the signing one: the same rules apply.
+  const previous = (env.JWT_PREVIOUS_SECRETS ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  previous.forEach((secret, i) => {
+    if (isWeakSecret(secret)) {
+      problems.push(`JWT_PREVIOUS_SECRETS entry ${i + 1} is weak: use at least 32 random characters, not a well-known default`);
+    }
+  });
   return problems;
 }
 

@@ -1,9 +1,9 @@
 /**
  * Profiles, roles and privilege levels. Exported to the auth module for account creation and
  * credentials (auth never touches the users table itself). Every change an admin makes is
- * audited in the same transaction. Roles and levels live in the access token, so a change takes
- * effect at the user's next token refresh (refresh re-reads the user) or sign-in, at the latest
- * JWT_ACCESS_TTL later.
+ * audited in the same transaction. Roles and levels live in the access token; a change reaches
+ * the tokens already issued through RevocationService (judged with the new values on every
+ * replica within a second) and the next ones through refresh, which re-reads the user.
  */
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -11,6 +11,7 @@ import type { AuthUser, PrivilegeLevel, Role } from '../auth/auth-user';
 import { DomainError } from '../infra/http/domain-error';
 import { decodeCursor, toPage, type Page } from '../infra/http/pagination';
 import { runInTransaction } from '../infra/database/transaction';
+import { RevocationService, waitForClockToPass } from '../auth/revocation/revocation.service';
 import { AuditService } from '../security/audit/audit.service';
 import { UsersRepository } from './users.repository';
 import type { User } from './user';
@@ -24,6 +25,7 @@ export class UsersService {
     private readonly ds: DataSource,
     private readonly users: UsersRepository,
     private readonly audit: AuditService,
+    private readonly revocations: RevocationService,
   ) {}
 
   /** Creates an account inside the caller's transaction; 409 EMAIL_TAKEN when the email is in use. */
@@ -104,9 +106,7 @@ export class UsersService {
     if (actor.id === userId && !wanted.includes('ADMIN')) {
       throw new DomainError('CONFLICT', 409, 'You cannot remove your own ADMIN role');
     }
-    return runInTransaction(this.ds, async (tx) => {
-      const before = await this.users.findById(userId, tx, true);
-      if (!before) throw new DomainError('NOT_FOUND', 404, 'No such user');
+    return this.changeAuthorization(userId, async (tx, before) => {
       const user = await this.users.setRoles(tx, userId, wanted);
       await this.audit.record(tx, { userId, action: 'USER_ROLES_CHANGED', details: { actorId: actor.id, from: before.roles, to: user.roles } });
       return user;
@@ -114,9 +114,7 @@ export class UsersService {
   }
 
   async setPrivilegeLevel(actor: AuthUser, userId: string, level: PrivilegeLevel): Promise<User> {
-    return runInTransaction(this.ds, async (tx) => {
-      const before = await this.users.findById(userId, tx, true);
-      if (!before) throw new DomainError('NOT_FOUND', 404, 'No such user');
+    return this.changeAuthorization(userId, async (tx, before) => {
       const user = await this.users.setPrivilegeLevel(tx, userId, level);
       await this.audit.record(tx, {
         userId,
@@ -125,5 +123,23 @@ export class UsersService {
       });
       return user;
     });
+  }
+
+  /**
+   * Runs a role or level change under the user's row lock, then tells every replica to judge
+   * the user's tokens issued until now with the new values (stamped under the lock; the clock
+   * is let pass the stamp before commit, so later tokens, which carry the new values, are not).
+   */
+  private async changeAuthorization(userId: string, change: (tx: EntityManager, before: User) => Promise<User>): Promise<User> {
+    const { user, at } = await runInTransaction(this.ds, async (tx) => {
+      const before = await this.users.findById(userId, tx, true);
+      if (!before) throw new DomainError('NOT_FOUND', 404, 'No such user');
+      const changed = await change(tx, before);
+      const stamp = Date.now();
+      await waitForClockToPass(stamp);
+      return { user: changed, at: stamp };
+    });
+    await this.revocations.changeAuthorization(user.id, at, user.roles, user.privilegeLevel);
+    return user;
   }
 }

@@ -4,6 +4,7 @@
  */
 import jwt from 'jsonwebtoken';
 import { api, createDatabase, createUser, startApp, TEST_JWT_SECRET, tokenFor, type AppProcess, type TestUser } from '../harness';
+import { keyIdOf } from '../../src/auth/signing-keys';
 import { AUTH_TEST_ENV } from './auth-helpers';
 
 describe('access token checks', () => {
@@ -58,6 +59,8 @@ describe('access token checks', () => {
     ['a wrong audience', () => `Bearer ${tokenFor(user, { audience: 'someone-else' })}`],
     ['a wrong issuer', () => `Bearer ${tokenFor(user, { issuer: 'evil' })}`],
     ['a wrong secret', () => `Bearer ${tokenFor(user, { secret: 'another-secret-that-is-long-enough-0123456789' })}`],
+    ['a wrong secret under the right kid', () => `Bearer ${tokenFor(user, { secret: 'another-secret-that-is-long-enough-0123456789', kid: keyIdOf(TEST_JWT_SECRET) })}`],
+    ['an unknown kid', () => `Bearer ${tokenFor(user, { kid: '0123456789abcdef' })}`],
   ];
 
   it.each(bad)('refuses %s with 401 UNAUTHENTICATED', async (_, header) => {

@@ -139,7 +139,7 @@ describe('sign-up, verification and sign-in', () => {
       expect(tokens).toEqual({ accessToken: expect.any(String), refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), tokenType: 'Bearer', expiresIn: 900 });
       const claims = jwtPayload(tokens.accessToken);
       expect(claims).toMatchObject({ sub: user.id, iss: 'bulwark', aud: 'bulwark-api', ev: false, fam: expect.any(String) });
-      expect((claims.exp as number) - (claims.iat as number)).toBe(900);
+      expect((claims.exp as number) - (claims.iat as number)).toBeCloseTo(900, 3);
       const [stored] = await sql<{ token_hash: string; family_id: string }>(db, `SELECT token_hash, family_id FROM refresh_tokens WHERE user_id = $1`, [user.id]);
       expect(stored.family_id).toBe(claims.fam);
       expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);

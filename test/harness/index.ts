@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import jwt from 'jsonwebtoken';
+import { keyIdOf } from '../../src/auth/signing-keys';
 import { migrate, TEST_JWT_SECRET } from './processes';
 
 export * from './processes';
@@ -80,16 +81,34 @@ export async function createUser(
   return { ...user, token: tokenFor(user) };
 }
 
+/**
+ * An access token shaped like the app's: `kid` of the signing secret in the header, `iat` in ms
+ * precision, and a session id (`fam`) of its own. That session has no refresh family behind it:
+ * nothing can sign it out, but every revocation of the user (password change by another session,
+ * reset, lockout) and every role/level change applies to it like to any other token.
+ */
 export function tokenFor(
   user: { id: string; email: string; roles: Role[]; privilegeLevel: Level; emailVerified: boolean },
-  opts: { expiresIn?: number; secret?: string; audience?: string; issuer?: string } = {},
+  opts: { expiresIn?: number; secret?: string; audience?: string; issuer?: string; kid?: string | null; familyId?: string } = {},
 ): string {
-  return jwt.sign({ sub: user.id, email: user.email, roles: user.roles, lvl: user.privilegeLevel, ev: user.emailVerified }, opts.secret ?? TEST_JWT_SECRET, {
+  const secret = opts.secret ?? TEST_JWT_SECRET;
+  const kid = opts.kid === undefined ? keyIdOf(secret) : opts.kid;
+  const claims = {
+    sub: user.id,
+    email: user.email,
+    roles: user.roles,
+    lvl: user.privilegeLevel,
+    ev: user.emailVerified,
+    fam: opts.familyId ?? randomUUID(),
+    iat: Date.now() / 1000,
+  };
+  return jwt.sign(claims, secret, {
     algorithm: 'HS256',
     expiresIn: opts.expiresIn ?? 900,
     issuer: opts.issuer ?? 'bulwark',
     audience: opts.audience ?? 'bulwark-api',
     jwtid: randomUUID(),
+    ...(kid === null ? {} : { keyid: kid }),
   });
 }
 

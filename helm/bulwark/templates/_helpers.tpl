@@ -70,7 +70,7 @@ app.kubernetes.io/component: api
 {{- end }}
 
 {{/*
-Name of the Secret holding DATABASE_URL, REDIS_URL, JWT_SECRET and SMTP_URL.
+Name of the Secret holding DATABASE_URL, REDIS_URL, JWT_SECRET, JWT_PREVIOUS_SECRETS and SMTP_URL.
 */}}
 {{- define "bulwark.secretName" -}}
 {{- .Values.existingSecret | default (include "bulwark.fullname" .) }}
@@ -126,7 +126,7 @@ Data of the chart-managed Secret (only used when existingSecret is empty).
 */}}
 {{- define "bulwark.secretData" -}}
 {{- $data := dict }}
-{{- range $key := list "DATABASE_URL" "REDIS_URL" "JWT_SECRET" "SMTP_URL" }}
+{{- range $key := list "DATABASE_URL" "REDIS_URL" "JWT_SECRET" "JWT_PREVIOUS_SECRETS" "SMTP_URL" }}
 {{- $_ := set $data $key (index $.Values.secrets $key | default "" | toString) }}
 {{- end }}
 {{- toYaml $data }}

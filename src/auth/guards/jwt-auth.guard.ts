@@ -1,8 +1,9 @@
 /**
  * Global guard 1 of 3 (then RolesGuard, then VerifiedEmailGuard): authentication. Every route
- * requires a valid access token unless marked @Public(). Access tokens are stateless and
- * short-lived (JWT_ACCESS_TTL, 15 min): a signed-out or revoked session's access token is not
- * recalled and keeps working until it expires, which is accepted to keep requests store-free.
+ * requires a valid access token unless marked @Public(). After the (cached) signature check the
+ * token is judged against this replica's revocation state — in memory, no Redis round trip: a
+ * revoked session's token is 401, and a token issued before a role or level change acts with
+ * the new values.
  */
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -12,7 +13,8 @@ import { HandlerMetadata } from '../../infra/http/handler-metadata';
 import { currentRequest } from '../../infra/logging/request-context';
 import type { AuthUser } from '../auth-user';
 import { IS_PUBLIC } from '../decorators/public.decorator';
-import { TokenService } from '../token.service';
+import { RevocationService } from '../revocation/revocation.service';
+import { TokenService, unauthenticated } from '../token.service';
 
 export type AuthedRequest = FastifyRequest & { user?: AuthUser };
 
@@ -29,6 +31,7 @@ export class JwtAuthGuard implements CanActivate {
   constructor(
     reflector: Reflector,
     private readonly tokens: TokenService,
+    private readonly revocations: RevocationService,
   ) {
     this.isPublic = HandlerMetadata.of<boolean>(reflector, IS_PUBLIC);
   }
@@ -42,7 +45,7 @@ export class JwtAuthGuard implements CanActivate {
       // A public route still learns who is calling when a valid token is sent (per-user throttling).
       if (token) {
         try {
-          req.user = this.tokens.verifyAccess(token);
+          req.user = this.authenticate(token);
         } catch {
           /* ignore: the route is public */
         }
@@ -50,10 +53,18 @@ export class JwtAuthGuard implements CanActivate {
       return true;
     }
     if (!token) throw new DomainError('UNAUTHENTICATED', 401, 'Access token is missing, invalid or expired');
-    const user = this.tokens.verifyAccess(token);
+    const user = this.authenticate(token);
     req.user = user;
     const ctx = currentRequest();
     if (ctx) ctx.userId = user.id;
     return true;
+  }
+
+  /** Signature (cached per token), then revocation (never cached: it can change at any time). */
+  private authenticate(token: string): AuthUser {
+    const verdict = this.revocations.judge(this.tokens.verifyAccess(token));
+    if (verdict.ok) return verdict.user;
+    this.tokens.countRejection(verdict.reason);
+    throw unauthenticated();
   }
 }

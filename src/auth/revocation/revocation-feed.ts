@@ -1,0 +1,126 @@
+/**
+ * Where revocation records are shared between replicas, behind one small class so the Redis
+ * topology (standalone, Sentinel, Cluster) only changes this file.
+ * - State: one hash `bw:{revocations}` (field per record, JSON) and a sorted set
+ *   `bw:{revocations}:expiry` (field → expiry ms) to drop expired fields. Both keys share a
+ *   {hash tag}, so they live on one Cluster slot and one MULTI covers them.
+ * - Changes: plain PUBLISH on `bw:revocations` (on Cluster, PUBLISH reaches every node's
+ *   subscribers; SPUBLISH/SSUBSCRIBE on the slot's shard is the drop-in alternative here).
+ * - After every (re)subscription — start, Redis restart, failover — `onResubscribed` runs so the
+ *   service re-reads the whole state instead of trusting a cache that may have missed messages.
+ * Plain commands only (HSET, HGETALL, HDEL, ZADD, ZRANGEBYSCORE, ZREM, PEXPIRE, PUBLISH,
+ * SUBSCRIBE): no Lua, no keyspace notifications, so managed and clustered Redis work alike.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { parseRecord, recordKey, type RevocationRecord } from './revocation-state';
+
+const STATE_KEY = 'bw:{revocations}';
+const EXPIRY_KEY = 'bw:{revocations}:expiry';
+const CHANNEL = 'bw:revocations';
+
+/** A standalone/Sentinel connection or a Cluster: only commands both offer are used. */
+type FeedClient = Redis | Cluster;
+
+export interface FeedHandlers {
+  /** Records announced by another replica. */
+  onRecords(records: RevocationRecord[]): void;
+  /** The subscription is (again) in place: anything published from now on will arrive. */
+  onResubscribed(): void;
+  /** The subscription is lost: messages published from now on may be missed. */
+  onLost(): void;
+}
+
+export class RevocationFeed {
+  private readonly origin = randomUUID();
+  private subscribed = false;
+
+  constructor(
+    private readonly commands: FeedClient,
+    private readonly subscriber: FeedClient,
+    private readonly maxRecordTtlMs: number,
+  ) {}
+
+  get isSubscribed(): boolean {
+    return this.subscribed;
+  }
+
+  start(handlers: FeedHandlers): void {
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== CHANNEL) return;
+      const records = this.decode(message);
+      if (records.length > 0) handlers.onRecords(records);
+    });
+    const lost = () => {
+      if (!this.subscribed) return;
+      this.subscribed = false;
+      handlers.onLost();
+    };
+    this.subscriber.on('close', lost);
+    this.subscriber.on('end', lost);
+    // 'ready' follows every (re)connection; SUBSCRIBE again (idempotent) and wait for Redis to
+    // confirm it, so nothing published after the confirmation can be missed by the re-read.
+    const subscribe = () => {
+      this.subscriber
+        .subscribe(CHANNEL)
+        .then(() => {
+          this.subscribed = true;
+          handlers.onResubscribed();
+        })
+        .catch(() => undefined /* the next 'ready' tries again */);
+    };
+    this.subscriber.on('ready', subscribe);
+    if (this.subscriber.status === 'ready') subscribe();
+  }
+
+  /** Stores the records (each under its own field) and announces them; rejects when Redis cannot. */
+  async publish(records: RevocationRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const tx = this.commands.multi();
+    for (const r of records) {
+      tx.hset(STATE_KEY, recordKey(r), JSON.stringify(r));
+      tx.zadd(EXPIRY_KEY, r.expiresAt, recordKey(r));
+    }
+    // No record outlives the longest record lifetime from now: the keys go away when nothing
+    // is revoked any more.
+    tx.pexpire(STATE_KEY, this.maxRecordTtlMs);
+    tx.pexpire(EXPIRY_KEY, this.maxRecordTtlMs);
+    const results = await tx.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('revocation write aborted');
+    await this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, r: records }));
+  }
+
+  /** Every live record in Redis; expired fields are removed on the way. */
+  async readAll(now = Date.now()): Promise<RevocationRecord[]> {
+    const expired = await this.commands.zrangebyscore(EXPIRY_KEY, '-inf', now);
+    if (expired.length > 0) {
+      await this.commands.multi().hdel(STATE_KEY, ...expired).zrem(EXPIRY_KEY, ...expired).exec();
+    }
+    const all = await this.commands.hgetall(STATE_KEY);
+    const out: RevocationRecord[] = [];
+    for (const value of Object.values(all)) {
+      const r = this.parse(value);
+      if (r && r.expiresAt > now) out.push(r);
+    }
+    return out;
+  }
+
+  private decode(message: string): RevocationRecord[] {
+    try {
+      const parsed = JSON.parse(message) as { o?: unknown; r?: unknown };
+      if (parsed.o === this.origin || !Array.isArray(parsed.r)) return [];
+      return parsed.r.map((x) => parseRecord(x)).filter((r): r is RevocationRecord => r !== undefined);
+    } catch {
+      return [];
+    }
+  }
+
+  private parse(value: string): RevocationRecord | undefined {
+    try {
+      return parseRecord(JSON.parse(value));
+    } catch {
+      return undefined;
+    }
+  }
+}
