@@ -1,7 +1,8 @@
 /**
  * The embedded default (no DATABASE_URL, no REDIS_URL): the app starts its own PostgreSQL,
  * migrates, warns about single-instance mode, stops cleanly on SIGINT and SIGTERM, and a second
- * start finds the same data. Also: /metrics of a busy app passes `promtool check metrics`.
+ * start finds the same data; the start prints no deprecation warning. Also: /metrics of a busy
+ * app passes `promtool check metrics`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startApp } from '../harness';
 import { runPromtool } from '../ops/promtool';
+
+/** Lines Node prints for process.emitWarning (deprecations, experimental features): `(node:PID) ...`. */
+const processWarnings = (output: string) => output.split('\n').filter((line) => /^\(node:\d+\) /.test(line));
 
 /** No DATABASE_URL, no REDIS_URL: the app starts its own PostgreSQL in `dataDir`. */
 const startEmbedded = (dataDir: string) => startApp({ env: { EMBEDDED_PG_DIR: dataDir, SHUTDOWN_DRAIN_MS: '0' } });
@@ -21,6 +25,8 @@ describe('embedded single-instance mode', () => {
     try {
       expect(first.output()).toContain('single-instance mode');
       expect(first.output()).toContain('embedded PostgreSQL started');
+      // A new user's first `npm start` is this start: no Node/Fastify warning (e.g. FSTDEP023).
+      expect(processWarnings(first.output())).toEqual([]);
       const signup = await api(first.baseUrl, 'POST', '/api/v1/auth/signup', { body: { email, password: 'Str0ng!Passw0rd' } });
       expect(signup.status).toBe(201);
 
