@@ -5,7 +5,7 @@
  * readiness 503 at once, the request in flight answered, the pool closed, the embedded
  * PostgreSQL stopped LAST, exit 0. A second signal still forces the exit, and a crash (an
  * uncaught error) still stops the embedded PostgreSQL: no postmaster is ever left behind.
- * Also: /metrics of a busy app passes `promtool check metrics`.
+ * The start prints no deprecation warning. Also: /metrics of a busy app passes `promtool check metrics`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, sleep, startApp, type AppProcess } from '../harness';
 import { runPromtool } from '../ops/promtool';
+
+/** Lines Node prints for process.emitWarning (deprecations, experimental features): `(node:PID) ...`. */
+const processWarnings = (output: string) => output.split('\n').filter((line) => /^\(node:\d+\) /.test(line));
 
 const CRASH_PRELOAD = join(__dirname, 'fixtures', 'crash-on-sigusr2.cjs');
 const PASSWORD = 'Str0ng!Passw0rd';
@@ -96,6 +99,8 @@ describe('embedded single-instance mode', () => {
   it('starts its own PostgreSQL, migrates, serves, and stops on SIGINT with exit 0', async () => {
     app = await startEmbedded(dataDir);
     expect(app.output()).toContain('single-instance mode');
+    // A new user's first `npm start` is this start: no Node/Fastify warning (e.g. FSTDEP023).
+    expect(processWarnings(app.output())).toEqual([]);
     expect(app.output()).toContain('embedded PostgreSQL started');
     const signup = await api(app.baseUrl, 'POST', '/api/v1/auth/signup', { body: { email, password: PASSWORD } });
     expect(signup.status).toBe(201);
