@@ -9,7 +9,8 @@ import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyBaseLogger } from 'fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { buildOpenApiDocument } from './infra/http/openapi/openapi-document';
 import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
 import { rootLogger } from './infra/logging/logging.module';
@@ -102,13 +103,7 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new ProblemFilter(logger, metrics));
   app.useGlobalPipes(validationPipe());
 
-  const openapi = new DocumentBuilder()
-    .setTitle('Bulwark API')
-    .setDescription('Auth, users, double-entry ledger, real-time auctions. Errors are RFC 9457 problem+json.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), {
+  SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',
   });
 
