@@ -1,3 +1,4 @@
+import { ApiUuidParam } from '../infra/http/openapi/fields';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
@@ -20,6 +21,8 @@ export class AuctionsController {
   ) {}
 
   @Post(':id/start')
+
+  @ApiUuidParam()
   @HttpCode(200)
   @ApiOperation({ summary: 'Open the auction now (league owner only); endsAt = server time + duration' })
   @ApiOkResponse({ type: AuctionResponse })
@@ -28,6 +31,8 @@ export class AuctionsController {
   }
 
   @Get(':id')
+
+  @ApiUuidParam()
   @ApiOperation({ summary: 'Auction state (members of its league only; others get 404)' })
   @ApiOkResponse({ type: AuctionResponse })
   get(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<AuctionResponse> {
@@ -35,6 +40,8 @@ export class AuctionsController {
   }
 
   @Post(':id/bids')
+
+  @ApiUuidParam()
   @RateLimit('bids')
   @ApiOperation({
     summary: 'Bid. 422 BID_TOO_LOW / BUDGET_EXCEEDED, 409 AUCTION_NOT_OPEN, 403 NOT_A_PARTICIPANT',

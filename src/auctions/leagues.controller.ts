@@ -1,3 +1,4 @@
+import { ApiUuidParam } from '../infra/http/openapi/fields';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
@@ -53,6 +54,8 @@ export class LeaguesController {
   }
 
   @Get(':id')
+
+  @ApiUuidParam()
   @ApiOperation({ summary: 'One league with its participants (members only; others get 404)' })
   @ApiOkResponse({ type: LeagueDetailResponse })
   get(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<LeagueDetailResponse> {
@@ -60,6 +63,8 @@ export class LeaguesController {
   }
 
   @Post(':id/join')
+
+  @ApiUuidParam()
   @ApiOperation({
     summary: 'Join with the invite code. Wrong code: 404; full: 409 LEAGUE_FULL; already in: 409 CONFLICT',
   })
@@ -73,6 +78,8 @@ export class LeaguesController {
   }
 
   @Post(':id/auctions')
+
+  @ApiUuidParam()
   @ApiOperation({ summary: 'Create a SCHEDULED auction (league owner only)' })
   @ApiCreatedResponse({ type: AuctionResponse })
   createAuction(

@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Verified } from '../auth/decorators/verified.decorator';
 import { AccountsService } from './accounts.service';
-import { AccountDto, AccountListQuery, AccountPageDto, OpenAccountDto, OpenedAccountDto } from './dto/account.dto';
+import { AccountDto, AccountListQuery, AccountNumberParam, AccountPageDto, OpenAccountDto, OpenedAccountDto } from './dto/account.dto';
 
 @ApiTags('transactions')
 @ApiBearerAuth()
@@ -32,7 +32,7 @@ export class AccountsController {
   @Get(':accountNumber')
   @ApiOkResponse({ type: AccountDto })
   @ApiResponse({ status: 404, description: 'NOT_FOUND: no such account, or not yours' })
-  get(@CurrentUser() user: AuthUser, @Param('accountNumber') accountNumber: string): Promise<AccountDto> {
+  get(@CurrentUser() user: AuthUser, @Param() { accountNumber }: AccountNumberParam): Promise<AccountDto> {
     return this.accounts.get(user, accountNumber);
   }
 }

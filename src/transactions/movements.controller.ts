@@ -33,6 +33,7 @@ function answer<T>(reply: FastifyReply, outcome: Outcome<T>): T {
 @ApiHeader({
   name: 'Idempotency-Key',
   required: false,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9_\\-:.]{1,255}$', maxLength: 255 },
   description: 'Per user, 1-255 of [A-Za-z0-9_-:.], kept 24 h. Same key + same body replays the first answer.',
 })
 @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (amounts are decimal strings, never JSON numbers)' })
