@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PRIVILEGE_LEVELS, type AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Verified } from '../auth/decorators/verified.decorator';
@@ -23,6 +23,7 @@ export class LedgerViewsController {
   ) {}
 
   @Get('transfer-limits/:privilegeLevel')
+  @ApiOperation({ summary: 'Transfer limits of a privilege level: per transaction and per rolling 24 hours' })
   @ApiOkResponse({ type: TransferLimitsDto })
   @ApiResponse({ status: 404, description: 'NOT_FOUND: not one of BASIC, PREMIUM, BUSINESS' })
   @ApiParam({ name: 'privilegeLevel', enum: PRIVILEGE_LEVELS })
@@ -31,6 +32,7 @@ export class LedgerViewsController {
   }
 
   @Get('transaction-logs/:accountNumber')
+  @ApiOperation({ summary: "An account's ledger entries, newest first" })
   @ApiOkResponse({ type: TransactionLogPageDto, description: 'Newest first; follow nextCursor for older entries' })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: bad limit or cursor' })
   @ApiResponse({ status: 404, description: 'NOT_FOUND: no such account, or not yours' })

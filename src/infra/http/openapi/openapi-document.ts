@@ -108,6 +108,17 @@ export function describeSharedAnswers(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
+const PROBLEM_REF = '#/components/schemas/ProblemDto';
+
+/**
+ * Error answers are problem+json. A controller that documents its own body for an error status
+ * (the probes' 503 report) keeps it: the framework may still answer that status as problem+json.
+ */
+function problemContent(response: ResponseObject): ResponseObject['content'] {
+  const own = Object.entries(response.content ?? {}).filter(([, media]) => (media.schema as { $ref?: string } | undefined)?.$ref !== PROBLEM_REF);
+  return { ...Object.fromEntries(own), [PROBLEM_MEDIA_TYPE]: { schema: { $ref: PROBLEM_REF } } };
+}
+
 function describeOperation(path: string, operation: OperationObject): void {
   const secured = (operation.security ?? []).length > 0;
   if (!secured) operation.security = [];
@@ -125,7 +136,7 @@ function describeOperation(path: string, operation: OperationObject): void {
     response.headers = { ...COMMON_HEADERS, ...response.headers };
     if (code >= 400) {
       response.description ||= SHARED_REFUSALS[code] ?? 'Refused';
-      response.content = { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } };
+      response.content = problemContent(response);
       if ([403, 423, 429, 503].includes(code)) response.headers = { ...response.headers, 'Retry-After': RETRY_AFTER };
     }
     // The budget is counted before anything else runs, so every answer but a 5xx carries it.

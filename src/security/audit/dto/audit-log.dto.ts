@@ -40,7 +40,7 @@ export class AuditEntryDto {
   @ApiProperty({ ...UPPER_SNAKE, example: 'AUTH_SIGNIN' })
   action: string;
 
-  @ApiProperty({ type: 'object', properties: {}, maxProperties: 64, example: { familyId: '…' }, description: 'Facts of the event; the keys depend on the action' })
+  @ApiProperty({ type: 'object', properties: {}, maxProperties: 64, description: 'Facts of the event; the keys depend on the action' })
   details: Record<string, unknown>;
 
   @ApiProperty({ ...IP, nullable: true })
