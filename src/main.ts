@@ -11,6 +11,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyBaseLogger } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from './infra/http/openapi/openapi-document';
+import { ASYNCAPI_URL, buildAsyncApiDocument } from './auctions/asyncapi';
 import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
 import { rootLogger } from './infra/logging/logging.module';
@@ -105,6 +106,12 @@ async function bootstrap(): Promise<void> {
 
   SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',
+  });
+  // The Socket.IO contract beside it, built on first request like the OpenAPI document.
+  let asyncApiJson: string | undefined;
+  fastify.get(ASYNCAPI_URL, (_request, reply) => {
+    asyncApiJson ??= JSON.stringify(buildAsyncApiDocument(buildOpenApiDocument(app)));
+    void reply.type('application/json; charset=utf-8').send(asyncApiJson);
   });
 
   // Socket.IO (auctions): Redis pub/sub fan-out across replicas when REDIS_URL is set.
