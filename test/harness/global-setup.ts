@@ -12,9 +12,13 @@ export default async function globalSetup(): Promise<void> {
   if (!existsSync(DIST_MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does it)');
   // The OpenAPI document every answer is checked against (openapi-contract.ts), built once by the
   // same code that serves /api/docs-json.
-  const openapiFile = join(mkdtempSync(join(tmpdir(), 'bw-openapi-')), 'openapi.json');
-  writeFileSync(openapiFile, execFileSync(process.execPath, [join(DIST_MAIN, '..', 'openapi.js')], { encoding: 'utf8' }));
-  process.env.BW_TEST_OPENAPI_FILE = openapiFile;
+  // The same for the Socket.IO messages and the AsyncAPI document (asyncapi-contract.ts).
+  const documents = mkdtempSync(join(tmpdir(), 'bw-api-documents-'));
+  const print = (args: string[]) => execFileSync(process.execPath, [join(DIST_MAIN, '..', 'openapi.js'), ...args], { encoding: 'utf8' });
+  process.env.BW_TEST_OPENAPI_FILE = join(documents, 'openapi.json');
+  process.env.BW_TEST_ASYNCAPI_FILE = join(documents, 'asyncapi.json');
+  writeFileSync(process.env.BW_TEST_OPENAPI_FILE, print([]));
+  writeFileSync(process.env.BW_TEST_ASYNCAPI_FILE, print(['--asyncapi']));
   const pg = await startPostgres();
   const redis = await startRedis();
   process.env.BW_TEST_PG_URL = pg.url;
