@@ -1,5 +1,5 @@
 /** Request and response bodies of /api/v1/auth (DESIGN.md §4). */
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { PRIVILEGE_LEVELS, ROLES, type PrivilegeLevel, type Role } from '../auth-user';
 import { EMAIL, JWT, OPAQUE_TOKEN, PatternField, TextField, TOKEN_INPUT, UUID } from '../../infra/http/openapi/fields';

@@ -34,6 +34,7 @@ export const IP = { type: String, pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$', max
 export const REQUEST_ID = { type: String, pattern: '^[A-Za-z0-9._:-]{8,128}$', maxLength: 128 } as const;
 
 /** Free text: any characters but control characters (no line breaks, NULs or escapes). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const NO_CONTROL_CHARS = /^[^\u0000-\u001F\u007F-\u009F]*$/;
 /** The same class written out (Unicode Cc), so that regex engines without the `u` flag agree. */
 export const text = (maxLength: number) => ({ type: String, pattern: '^[^\\u0000-\\u001F\\u007F-\\u009F]*$', maxLength }) as const;
