@@ -78,7 +78,6 @@ export class UsersController {
   }
 
   @Get(':id')
-
   @ApiUuidParam()
   @Roles('ADMIN')
   @ApiOperation({ summary: 'One user (ADMIN)' })

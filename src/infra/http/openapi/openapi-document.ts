@@ -129,6 +129,12 @@ function describeOperation(path: string, operation: OperationObject): void {
   if (path.includes('{')) shared.push(404);
   if (operation.requestBody) shared.push(413, 415);
   for (const status of shared) responses[status] ??= { description: SHARED_REFUSALS[status] };
+  const forbidden = responses[403];
+  if (forbidden && secured && forbidden.description === SHARED_REFUSALS[403]) {
+    forbidden.description = `FORBIDDEN (role or ownership), EMAIL_NOT_VERIFIED (the email must be verified), or ${SHARED_REFUSALS[403]}`;
+  } else if (forbidden && !forbidden.description.includes('IP_BLOCKED') && shared.includes(403)) {
+    forbidden.description = `${forbidden.description}; or ${SHARED_REFUSALS[403]}`;
+  }
 
   const rateLimited = '429' in responses;
   for (const [status, response] of Object.entries(responses)) {
