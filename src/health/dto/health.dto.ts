@@ -17,8 +17,8 @@ export class LivenessDto {
 
 /** Readiness and startup: the Terminus report shape. */
 export class ProbeReportDto {
-  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'] })
-  status: 'ok' | 'error' | 'shutting_down';
+  @ApiProperty({ enum: ['ok', 'degraded', 'error', 'shutting_down'], description: 'degraded: ready, but Redis is down (see info.redis)' })
+  status: 'ok' | 'degraded' | 'error' | 'shutting_down';
 
   @ApiPropertyOptional({ ...COMPONENTS, nullable: true, description: 'Components that are up or degraded' })
   info?: Record<string, unknown> | null;
