@@ -47,6 +47,13 @@ if (!canRequireEsm) {
   );
 }
 
+/**
+ * ESM-only dependencies of test helpers, compiled to CommonJS like our own files (Jest 29 on
+ * Node 20 cannot require ESM): openapi-backend's $ref resolver.
+ */
+const ESM_DEPENDENCIES = ['@apidevtools/json-schema-ref-parser'];
+const esmToCommonJs = ['ts-jest', { tsconfig: { ...tsJest[1].tsconfig, allowJs: true, checkJs: false } }];
+
 module.exports = {
   testTimeout: 120000,
   projects: [
@@ -70,8 +77,12 @@ module.exports = {
     {
       displayName: 'integration',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
+      transform: {
+        '^.+\\.ts$': tsJest,
+        [`/node_modules/(${ESM_DEPENDENCIES.join('|')})/.+\\.js$`]: esmToCommonJs,
+      },
+      transformIgnorePatterns: [`/node_modules/(?!(${ESM_DEPENDENCIES.join('|')})/)`],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
       slowTestThreshold: 30,

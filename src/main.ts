@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyBaseLogger, type FastifyError, type FastifyReply } from 'fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { buildOpenApiDocument } from './infra/http/openapi/openapi-document';
+import { ASYNCAPI_URL, buildAsyncApiDocument } from './auctions/asyncapi';
 import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
 import { rootLogger } from './infra/logging/logging.module';
@@ -91,14 +93,14 @@ async function bootstrap(): Promise<void> {
   );
   app.useGlobalPipes(validationPipe());
 
-  const openapi = new DocumentBuilder()
-    .setTitle('Bulwark API')
-    .setDescription('Auth, users, double-entry ledger, real-time auctions. Errors are RFC 9457 problem+json.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), {
+  SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',
+  });
+  // The Socket.IO contract beside it, built on first request like the OpenAPI document.
+  let asyncApiJson: string | undefined;
+  fastify.get(ASYNCAPI_URL, (_request, reply) => {
+    asyncApiJson ??= JSON.stringify(buildAsyncApiDocument(buildOpenApiDocument(app)));
+    void reply.type('application/json; charset=utf-8').send(asyncApiJson);
   });
 
   // Socket.IO (auctions): Redis pub/sub fan-out across replicas when REDIS_URL is set.

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Verified } from '../auth/decorators/verified.decorator';
@@ -8,6 +8,7 @@ import { AuctionsService } from './auctions.service';
 import { BiddingService } from './bidding.service';
 import { AuctionResponse, BidResponse, PlaceBidDto } from './dto/auction.dto';
 import { uuidParam } from './leagues.controller';
+import { ApiUuidParam } from '../infra/http/openapi/fields';
 
 @ApiTags('auctions')
 @ApiBearerAuth()
@@ -20,14 +21,18 @@ export class AuctionsController {
   ) {}
 
   @Post(':id/start')
+  @ApiUuidParam()
   @HttpCode(200)
   @ApiOperation({ summary: 'Open the auction now (league owner only); endsAt = server time + duration' })
   @ApiOkResponse({ type: AuctionResponse })
+  @ApiResponse({ status: 403, description: 'FORBIDDEN: only the league owner starts auctions' })
+  @ApiResponse({ status: 409, description: 'CONFLICT: the auction is already OPEN or CLOSED' })
   start(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<AuctionResponse> {
     return this.auctions.startAuction(user, id);
   }
 
   @Get(':id')
+  @ApiUuidParam()
   @ApiOperation({ summary: 'Auction state (members of its league only; others get 404)' })
   @ApiOkResponse({ type: AuctionResponse })
   get(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<AuctionResponse> {
@@ -35,11 +40,15 @@ export class AuctionsController {
   }
 
   @Post(':id/bids')
+  @ApiUuidParam()
   @RateLimit('bids')
   @ApiOperation({
     summary: 'Bid. 422 BID_TOO_LOW / BUDGET_EXCEEDED, 409 AUCTION_NOT_OPEN, 403 NOT_A_PARTICIPANT',
   })
   @ApiCreatedResponse({ type: BidResponse })
+  @ApiResponse({ status: 403, description: 'NOT_A_PARTICIPANT' })
+  @ApiResponse({ status: 409, description: 'AUCTION_NOT_OPEN' })
+  @ApiResponse({ status: 422, description: 'BID_TOO_LOW or BUDGET_EXCEEDED' })
   placeBid(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam()) id: string,

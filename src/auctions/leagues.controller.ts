@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Verified } from '../auth/decorators/verified.decorator';
@@ -17,6 +17,7 @@ import {
   ParticipantResponse,
 } from './dto/league.dto';
 import { LeaguesService } from './leagues.service';
+import { ApiUuidParam } from '../infra/http/openapi/fields';
 
 /** A path id that is not a UUID is a 400 VALIDATION_FAILED, like any other bad input. */
 export const uuidParam = () =>
@@ -53,6 +54,7 @@ export class LeaguesController {
   }
 
   @Get(':id')
+  @ApiUuidParam()
   @ApiOperation({ summary: 'One league with its participants (members only; others get 404)' })
   @ApiOkResponse({ type: LeagueDetailResponse })
   get(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<LeagueDetailResponse> {
@@ -60,10 +62,13 @@ export class LeaguesController {
   }
 
   @Post(':id/join')
+  @ApiUuidParam()
   @ApiOperation({
     summary: 'Join with the invite code. Wrong code: 404; full: 409 LEAGUE_FULL; already in: 409 CONFLICT',
   })
   @ApiCreatedResponse({ type: ParticipantResponse })
+  @ApiResponse({ status: 404, description: 'NOT_FOUND: no league with this id and invite code' })
+  @ApiResponse({ status: 409, description: 'CONFLICT (already a participant) or LEAGUE_FULL' })
   join(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam()) id: string,
@@ -73,8 +78,10 @@ export class LeaguesController {
   }
 
   @Post(':id/auctions')
+  @ApiUuidParam()
   @ApiOperation({ summary: 'Create a SCHEDULED auction (league owner only)' })
   @ApiCreatedResponse({ type: AuctionResponse })
+  @ApiResponse({ status: 403, description: 'FORBIDDEN: only the league owner creates auctions' })
   createAuction(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam()) id: string,

@@ -20,12 +20,12 @@ import { ProblemDto } from '../infra/http/problem.dto';
 import { RateLimit } from '../security/throttling/rate-limit.decorator';
 import type { User } from '../users/user';
 import { Public } from './decorators/public.decorator';
-import { AccountDto, RefreshTokenDto, SignInDto, SignUpDto, TokenPairDto, VerifyEmailDto } from './dto/auth.dto';
+import { SignedUpUserDto, RefreshTokenDto, SignInDto, SignUpDto, TokenPairDto, VerifyEmailDto } from './dto/auth.dto';
 import { RegistrationService } from './registration.service';
 import { SessionsService, type TokenPair } from './sessions.service';
 import { SignInService } from './sign-in.service';
 
-function account(user: User): AccountDto {
+function account(user: User): SignedUpUserDto {
   return { id: user.id, email: user.email, roles: user.roles, privilegeLevel: user.privilegeLevel, emailVerified: user.emailVerified };
 }
 
@@ -42,27 +42,27 @@ export class AuthController {
 
   @Post('signup')
   @ApiOperation({ summary: 'Create an account; a verification mail is sent' })
-  @ApiCreatedResponse({ type: AccountDto })
+  @ApiCreatedResponse({ type: SignedUpUserDto })
   @ApiResponse({ status: 400, type: ProblemDto, description: 'WEAK_PASSWORD or VALIDATION_FAILED' })
   @ApiConflictResponse({ type: ProblemDto, description: 'EMAIL_TAKEN' })
-  async signUp(@Body() body: SignUpDto): Promise<AccountDto> {
+  async signUp(@Body() body: SignUpDto): Promise<SignedUpUserDto> {
     return account(await this.registration.signUp(body));
   }
 
   @Post('verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm an email address with the token from the mail (single-use, 24 h)' })
-  @ApiOkResponse({ type: AccountDto })
+  @ApiOkResponse({ type: SignedUpUserDto })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_INVALID (unknown, expired or used)' })
-  async verify(@Body() body: VerifyEmailDto): Promise<AccountDto> {
+  async verify(@Body() body: VerifyEmailDto): Promise<SignedUpUserDto> {
     return account(await this.registration.verifyEmail(body.token));
   }
 
   @Get('verify')
   @ApiOperation({ summary: 'Confirm an email address: the link of the verification mail' })
-  @ApiOkResponse({ type: AccountDto })
+  @ApiOkResponse({ type: SignedUpUserDto })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_INVALID (unknown, expired or used)' })
-  async verifyLink(@Query() query: VerifyEmailDto): Promise<AccountDto> {
+  async verifyLink(@Query() query: VerifyEmailDto): Promise<SignedUpUserDto> {
     return account(await this.registration.verifyEmail(query.token));
   }
 

@@ -4,7 +4,8 @@
  * still serve through its in-process fallback. Startup waits for migrations.
  */
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckDto, LivenessDto, ProbeReportDto } from './dto/health.dto';
 import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
@@ -28,11 +29,16 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process and its event loop are healthy; checks no dependency' })
+  @ApiOkResponse({ type: LivenessDto })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: 200 when PostgreSQL answers and the process is not shutting down (Redis down is only degraded)' })
+  @ApiOkResponse({ type: ProbeReportDto })
+  @ApiServiceUnavailableResponse({ type: ProbeReportDto, description: 'Not ready: the failing component is named under error' })
   async ready(@Res() reply: FastifyReply): Promise<void> {
     if (this.shutdown.isShuttingDown) {
       void reply.status(503).send({ status: 'shutting_down', error: { process: { status: 'down', message: 'shutting down' } } });
@@ -42,6 +48,9 @@ export class HealthController {
   }
 
   @Get('startup')
+  @ApiOperation({ summary: 'Startup: 200 once migrations are applied and the app has started' })
+  @ApiOkResponse({ type: ProbeReportDto })
+  @ApiServiceUnavailableResponse({ type: ProbeReportDto, description: 'Migrations are still pending' })
   async startup(@Res() reply: FastifyReply): Promise<void> {
     if (this.dbState.migrationsPending) {
       void reply.status(503).send({ status: 'error', error: { migrations: { status: 'down', message: 'pending migrations' } } });
@@ -51,6 +60,8 @@ export class HealthController {
   }
 
   @Get('check')
+  @ApiOperation({ summary: "Each component's status, circuit breakers and degraded features; no secrets" })
+  @ApiOkResponse({ type: HealthCheckDto })
   async check(@Res() reply: FastifyReply): Promise<void> {
     const components = await Promise.all([this.indicators.database(), this.indicators.redis('down')]);
     const merged = Object.assign({}, ...components) as Record<string, { status: string }>;

@@ -3,7 +3,7 @@
  * replayed answer carries `Idempotent-Replayed: true`.
  */
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
@@ -23,6 +23,11 @@ function idempotencyKey(header: string | undefined): string | undefined {
   return checked.key;
 }
 
+/** On a replay of an earlier answer (same Idempotency-Key, same body). */
+const REPLAYED = {
+  'Idempotent-Replayed': { description: '"true" when this is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+};
+
 function answer<T>(reply: FastifyReply, outcome: Outcome<T>): T {
   if (outcome.replayed) void reply.header('Idempotent-Replayed', 'true');
   return outcome.body;
@@ -33,6 +38,7 @@ function answer<T>(reply: FastifyReply, outcome: Outcome<T>): T {
 @ApiHeader({
   name: 'Idempotency-Key',
   required: false,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9_\\-:.]{1,255}$', maxLength: 255 },
   description: 'Per user, 1-255 of [A-Za-z0-9_-:.], kept 24 h. Same key + same body replays the first answer.',
 })
 @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (amounts are decimal strings, never JSON numbers)' })
@@ -48,9 +54,10 @@ export class MovementsController {
   constructor(private readonly ledger: LedgerService) {}
 
   @Post('deposits')
+  @ApiOperation({ summary: 'Deposit money into an account (TELLER/ADMIN, or the owner)' })
   @HttpCode(201)
   @RateLimit('deposits')
-  @ApiCreatedResponse({ type: AccountMovementResultDto })
+  @ApiCreatedResponse({ type: AccountMovementResultDto, headers: REPLAYED })
   async deposit(
     @CurrentUser() user: AuthUser,
     @Body() dto: AccountMovementDto,
@@ -61,9 +68,10 @@ export class MovementsController {
   }
 
   @Post('withdrawals')
+  @ApiOperation({ summary: 'Withdraw money from an account; never below zero' })
   @HttpCode(201)
   @RateLimit('withdrawals')
-  @ApiCreatedResponse({ type: AccountMovementResultDto })
+  @ApiCreatedResponse({ type: AccountMovementResultDto, headers: REPLAYED })
   async withdraw(
     @CurrentUser() user: AuthUser,
     @Body() dto: AccountMovementDto,
@@ -74,9 +82,10 @@ export class MovementsController {
   }
 
   @Post('transfers')
+  @ApiOperation({ summary: 'Transfer money between two accounts, atomically' })
   @HttpCode(201)
   @RateLimit('transfers')
-  @ApiCreatedResponse({ type: TransferResultDto })
+  @ApiCreatedResponse({ type: TransferResultDto, headers: REPLAYED })
   async transfer(
     @CurrentUser() user: AuthUser,
     @Body() dto: TransferDto,

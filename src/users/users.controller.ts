@@ -3,6 +3,7 @@
  * own audit trail; ADMIN lists users and changes roles and privilege levels. Role and level
  * changes reach the user's access token at their next refresh.
  */
+import { ApiUuidParam } from '../infra/http/openapi/fields';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -77,6 +78,7 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiUuidParam()
   @Roles('ADMIN')
   @ApiOperation({ summary: 'One user (ADMIN)' })
   @ApiOkResponse({ type: UserProfileDto })
@@ -87,6 +89,9 @@ export class UsersController {
   }
 
   @Patch(':id/roles')
+  @ApiUuidParam()
+
+  @ApiUuidParam()
   @Roles('ADMIN')
   @ApiOperation({ summary: "Replace a user's roles (ADMIN); effective at the user's next token refresh" })
   @ApiOkResponse({ type: UserProfileDto })
@@ -99,6 +104,9 @@ export class UsersController {
   }
 
   @Patch(':id/privilege-level')
+  @ApiUuidParam()
+
+  @ApiUuidParam()
   @Roles('ADMIN')
   @ApiOperation({ summary: "Change a user's privilege level (ADMIN); effective at the user's next token refresh" })
   @ApiOkResponse({ type: UserProfileDto })

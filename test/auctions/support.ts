@@ -13,6 +13,17 @@ import {
   type AppProcess,
   type TestUser,
 } from '../harness';
+import { asyncApiViolation, assertAsyncApiMessage } from '../harness/asyncapi-contract';
+
+/**
+ * Server events that broke the AsyncAPI document, since the last check. A socket listener
+ * cannot fail a test by throwing, so the test that received them fails in afterEach.
+ */
+const contractViolations: string[] = [];
+afterEach(() => {
+  const seen = contractViolations.splice(0);
+  if (seen.length > 0) throw new Error(`Socket.IO events broke the AsyncAPI document:\n- ${seen.join('\n- ')}`);
+});
 
 /** Two replicas sharing one fresh database and the run's Redis. */
 export async function startTwoReplicas(
@@ -143,7 +154,11 @@ export interface RecordingSocket {
 
 export function recordSocket(socket: Socket): RecordingSocket {
   const received: Received[] = [];
-  socket.onAny((event: string, payload: unknown) => received.push({ event, payload, at: Date.now() }));
+  socket.onAny((event: string, payload: unknown) => {
+    const violation = asyncApiViolation(event, payload);
+    if (violation) contractViolations.push(violation);
+    received.push({ event, payload, at: Date.now() });
+  });
   return {
     socket,
     received,
@@ -178,10 +193,12 @@ export function connect(
       clearTimeout(timer);
       resolve(recording);
     });
-    socket.once('connect_error', (err) => {
+    socket.once('connect_error', (err: Error & { data?: unknown }) => {
       clearTimeout(timer);
       socket.disconnect();
-      reject(err);
+      // A refusal by the server (not a transport failure) is a documented message.
+      const violation = err.data === undefined ? undefined : asyncApiViolation('connect_error', { message: err.message, data: err.data });
+      reject(violation ? new Error(violation) : err);
     });
   });
 }
@@ -200,8 +217,11 @@ export async function refusal(
   }
 }
 
-export function emitAck<T = any>(socket: Socket, event: string, payload: unknown, timeoutMs = 10_000): Promise<T> {
-  return socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
+/** Sends `event` and resolves with its acknowledgement, checked against the AsyncAPI document. */
+export async function emitAck<T = any>(socket: Socket, event: string, payload: unknown, timeoutMs = 10_000): Promise<T> {
+  const ack = (await socket.timeout(timeoutMs).emitWithAck(event, payload)) as T;
+  assertAsyncApiMessage(`${event} ack`, ack);
+  return ack;
 }
 
 export async function joinAuction(s: RecordingSocket, auctionId: string, lastSeq?: number): Promise<any> {

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import jwt from 'jsonwebtoken';
 import { keyIdOf } from '../../src/auth/signing-keys';
 import { migrate, TEST_JWT_SECRET } from './processes';
+import { assertDocumentedAnswer } from './openapi-contract';
 
 export * from './processes';
 export * from './fault-proxy';
@@ -118,12 +119,16 @@ export interface HttpResult<T = any> {
   body: T;
 }
 
-/** JSON request against an app instance. */
+/**
+ * JSON request against an app instance. Every answer is checked against the OpenAPI document
+ * (openapi-contract.ts); pass `undocumented: true` only for requests that deliberately leave the
+ * contract (a raw byte stream the HTTP server refuses before routing, say) and say why.
+ */
 export async function api<T = any>(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+  opts: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string; undocumented?: boolean } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -136,5 +141,8 @@ export async function api<T = any>(
   const text = await res.text();
   let parsed: unknown = text;
   if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0) parsed = JSON.parse(text);
+  if (!opts.undocumented) {
+    await assertDocumentedAnswer(method, path, { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: parsed, text });
+  }
   return { status: res.status, headers: res.headers, body: parsed as T };
 }

@@ -1,29 +1,32 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { AMOUNT, MONEY, text, TextField, TIMESTAMP, UUID } from '../../infra/http/openapi/fields';
 import { IsPositiveAmount } from './amount.validator';
 
+/** Per-auction event sequence (bids and the close). */
+export const SEQ = { type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
 export class CreateAuctionDto {
-  @ApiProperty({ example: 'Striker #9', minLength: 1, maxLength: 200 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @TextField(200, { example: 'Striker #9' })
   lot!: string;
 
-  @ApiProperty({ example: '5.00', description: 'The first bid must be at least this' })
+  @ApiProperty({ ...AMOUNT, example: '5.00', description: 'The first bid must be at least this' })
   @IsPositiveAmount()
   startingPrice!: string;
 
-  @ApiProperty({ example: '0.50', description: 'Every later bid must beat the current amount by at least this' })
+  @ApiProperty({ ...AMOUNT, example: '0.50', description: 'Every later bid must beat the current amount by at least this' })
   @IsPositiveAmount()
   minIncrement!: string;
 
-  @ApiProperty({ example: 60, minimum: 1, maximum: 604800 })
+  @ApiProperty({ type: 'integer', format: 'int32', example: 60, minimum: 1, maximum: 604800 })
   @IsInt()
   @Min(1)
   @Max(604_800)
   durationSeconds!: number;
 
   @ApiProperty({
+    type: 'integer',
+    format: 'int32',
     example: 10,
     minimum: 0,
     maximum: 3600,
@@ -36,43 +39,38 @@ export class CreateAuctionDto {
 }
 
 export class PlaceBidDto {
-  @ApiProperty({ example: '12.50' })
+  @ApiProperty(AMOUNT)
   @IsPositiveAmount()
   amount!: string;
 }
 
 export class AuctionResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) leagueId!: string;
-  @ApiProperty() lot!: string;
+  @ApiProperty(UUID) id!: string;
+  @ApiProperty(UUID) leagueId!: string;
+  @ApiProperty(text(200)) lot!: string;
   @ApiProperty({ enum: ['SCHEDULED', 'OPEN', 'CLOSED'] }) status!: 'SCHEDULED' | 'OPEN' | 'CLOSED';
-  @ApiProperty({ example: '5.00' }) startingPrice!: string;
-  @ApiProperty({ example: '0.50' }) minIncrement!: string;
-  @ApiProperty() durationSeconds!: number;
-  @ApiProperty() antiSnipeSeconds!: number;
-  @ApiProperty({ type: String, nullable: true, example: '12.50' }) currentAmount!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) leaderId!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) winnerId!: string | null;
-  @ApiProperty({ description: 'Sequence number of the last bid or close; 0 before any' }) seq!: number;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    format: 'date-time',
-    description: 'Server time; render countdowns from it',
-  })
+  @ApiProperty({ ...MONEY, example: '5.00' }) startingPrice!: string;
+  @ApiProperty({ ...MONEY, example: '0.50' }) minIncrement!: string;
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 604_800 }) durationSeconds!: number;
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: 3_600 }) antiSnipeSeconds!: number;
+  @ApiProperty({ ...MONEY, nullable: true }) currentAmount!: string | null;
+  @ApiProperty({ ...UUID, nullable: true }) leaderId!: string | null;
+  @ApiProperty({ ...UUID, nullable: true }) winnerId!: string | null;
+  @ApiProperty({ ...SEQ, description: 'Sequence number of the last bid or close; 0 before any' }) seq!: number;
+  @ApiProperty({ ...TIMESTAMP, nullable: true }) startedAt!: string | null;
+  @ApiProperty({ ...TIMESTAMP, nullable: true, description: 'Server time; render countdowns from it' })
   endsAt!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) closedAt!: string | null;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ ...TIMESTAMP, nullable: true }) closedAt!: string | null;
+  @ApiProperty(TIMESTAMP) createdAt!: string;
 }
 
 export class BidResponse {
-  @ApiProperty({ format: 'uuid' }) bidId!: string;
-  @ApiProperty({ format: 'uuid' }) auctionId!: string;
-  @ApiProperty({ example: '12.50' }) amount!: string;
-  @ApiProperty({ format: 'uuid' }) bidderId!: string;
-  @ApiProperty() seq!: number;
-  @ApiProperty({ format: 'date-time', description: 'End of the auction after this bid (anti-snipe may have moved it)' })
+  @ApiProperty(UUID) bidId!: string;
+  @ApiProperty(UUID) auctionId!: string;
+  @ApiProperty(MONEY) amount!: string;
+  @ApiProperty(UUID) bidderId!: string;
+  @ApiProperty(SEQ) seq!: number;
+  @ApiProperty({ ...TIMESTAMP, description: 'End of the auction after this bid (anti-snipe may have moved it)' })
   endsAt!: string;
-  @ApiProperty({ format: 'date-time', description: 'When the bid was accepted (server clock)' }) at!: string;
+  @ApiProperty({ ...TIMESTAMP, description: 'When the bid was accepted (server clock)' }) at!: string;
 }

@@ -1,26 +1,25 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { AMOUNT, CURSOR, MONEY, PatternField, text, TextField, TIMESTAMP, UUID } from '../../infra/http/openapi/fields';
+import { MAX_PAGE_LIMIT } from '../../infra/http/pagination';
+
+const INVITE_CODE = { type: String, pattern: '^[A-Za-z0-9]{4,32}$', maxLength: 32, example: 'K7Q2M9XA4T' } as const;
+const COUNT = { type: 'integer', format: 'int32', minimum: 0, maximum: 500 } as const;
 import { PageQueryDto } from '../../infra/http/page-query.dto';
 import { IsPositiveAmount } from './amount.validator';
 
 export class CreateLeagueDto {
-  @ApiProperty({ example: 'Sunday league', minLength: 1, maxLength: 100 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(100)
+  @TextField(100, { example: 'Sunday league' })
   name!: string;
 
-  @ApiProperty({ example: 'football', minLength: 1, maxLength: 50 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(50)
+  @TextField(50, { example: 'football' })
   sport!: string;
 
-  @ApiProperty({ example: '100.00', description: 'Budget of every participant: decimal string, two decimals at most' })
+  @ApiProperty({ ...AMOUNT, example: '100.00', description: 'Budget of every participant: decimal string, two decimals at most' })
   @IsPositiveAmount()
   budget!: string;
 
-  @ApiProperty({ example: 10, minimum: 1, maximum: 500 })
+  @ApiProperty({ ...COUNT, example: 10, minimum: 1 })
   @IsInt()
   @Min(1)
   @Max(500)
@@ -28,41 +27,39 @@ export class CreateLeagueDto {
 }
 
 export class JoinLeagueDto {
-  @ApiProperty({ example: 'K7Q2M9XA4T', description: 'Invite code shown to league members' })
-  @IsString()
-  @Matches(/^[A-Za-z0-9]{4,32}$/, { message: 'inviteCode must be 4-32 letters or digits' })
+  @PatternField(INVITE_CODE, 'inviteCode must be 4-32 letters or digits', { description: 'Invite code shown to league members' })
   inviteCode!: string;
 }
 
 export class ListLeaguesQuery extends PageQueryDto {}
 
 export class ParticipantResponse {
-  @ApiProperty({ format: 'uuid' }) userId!: string;
-  @ApiProperty({ example: '100.00' }) remainingBudget!: string;
+  @ApiProperty(UUID) userId!: string;
+  @ApiProperty({ ...MONEY, example: '100.00' }) remainingBudget!: string;
 }
 
 export class LeagueResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty() sport!: string;
-  @ApiProperty({ description: 'Share it: POST /leagues/:id/join needs it' }) inviteCode!: string;
-  @ApiProperty({ format: 'uuid' }) ownerId!: string;
-  @ApiProperty({ example: '100.00' }) budget!: string;
-  @ApiProperty() maxParticipants!: number;
-  @ApiProperty() participantCount!: number;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty(UUID) id!: string;
+  @ApiProperty(text(100)) name!: string;
+  @ApiProperty(text(50)) sport!: string;
+  @ApiProperty({ ...INVITE_CODE, description: 'Share it: POST /leagues/:id/join needs it' }) inviteCode!: string;
+  @ApiProperty(UUID) ownerId!: string;
+  @ApiProperty({ ...MONEY, example: '100.00' }) budget!: string;
+  @ApiProperty({ ...COUNT, minimum: 1 }) maxParticipants!: number;
+  @ApiProperty(COUNT) participantCount!: number;
+  @ApiProperty(TIMESTAMP) createdAt!: string;
 }
 
 export class LeagueSummaryResponse extends LeagueResponse {
-  @ApiProperty({ example: '100.00', description: "The caller's remaining budget in this league" })
+  @ApiProperty({ ...MONEY, example: '100.00', description: "The caller's remaining budget in this league" })
   remainingBudget!: string;
 }
 
 export class LeagueDetailResponse extends LeagueResponse {
-  @ApiProperty({ type: [ParticipantResponse] }) participants!: ParticipantResponse[];
+  @ApiProperty({ type: [ParticipantResponse], maxItems: 500 }) participants!: ParticipantResponse[];
 }
 
 export class LeaguePage {
-  @ApiProperty({ type: [LeagueSummaryResponse] }) items!: LeagueSummaryResponse[];
-  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+  @ApiProperty({ type: [LeagueSummaryResponse], maxItems: MAX_PAGE_LIMIT }) items!: LeagueSummaryResponse[];
+  @ApiProperty({ ...CURSOR, nullable: true }) nextCursor!: string | null;
 }

@@ -1,36 +1,38 @@
 /** Request and response bodies of /api/v1/auth (DESIGN.md §4). */
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { PRIVILEGE_LEVELS, ROLES, type PrivilegeLevel, type Role } from '../auth-user';
+import { EMAIL, JWT, OPAQUE_TOKEN, PatternField, TextField, TOKEN_INPUT, UUID } from '../../infra/http/openapi/fields';
 
 const PASSWORD_DOC = '8–128 characters with an upper-case letter, a lower-case letter, a digit and a special character (else 400 WEAK_PASSWORD)';
+/** Passwords: any characters (the policy judges them); the length cap keeps hashing bounded. */
+const PASSWORD = { type: String, format: 'password', maxLength: 4096 } as const;
+const TOKEN_MESSAGE = '$property must be a token as issued (letters, digits, "-" and "_")';
 
 export class SignUpDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @ApiProperty(EMAIL)
   @IsEmail()
-  @MaxLength(254)
+  @MaxLength(EMAIL.maxLength)
   email: string;
 
-  @ApiProperty({ example: 'C0rrect-horse', description: PASSWORD_DOC })
+  @ApiProperty({ ...PASSWORD, example: 'C0rrect-horse', description: PASSWORD_DOC })
   @IsString()
-  @MaxLength(4096)
+  @MaxLength(PASSWORD.maxLength)
   password: string;
 
-  @ApiPropertyOptional({ example: 'Ada', maxLength: 100 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @TextField(100, { optional: true, minLength: 0, example: 'Ada' })
   displayName?: string;
 }
 
-export class AccountDto {
-  @ApiProperty({ format: 'uuid' })
+/** The user as sign-up and verification return it. */
+export class SignedUpUserDto {
+  @ApiProperty(UUID)
   id: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty(EMAIL)
   email: string;
 
-  @ApiProperty({ enum: ROLES, isArray: true, example: ['CUSTOMER'] })
+  @ApiProperty({ enum: ROLES, isArray: true, maxItems: ROLES.length, example: ['CUSTOMER'] })
   roles: Role[];
 
   @ApiProperty({ enum: PRIVILEGE_LEVELS, example: 'BASIC' })
@@ -41,77 +43,68 @@ export class AccountDto {
 }
 
 export class SignInDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @ApiProperty(EMAIL)
   @IsEmail()
-  @MaxLength(254)
+  @MaxLength(EMAIL.maxLength)
   email: string;
 
-  @ApiProperty({ example: 'C0rrect-horse' })
+  @ApiProperty({ ...PASSWORD, example: 'C0rrect-horse' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(4096)
+  @MaxLength(PASSWORD.maxLength)
   password: string;
 }
 
 export class TokenPairDto {
-  @ApiProperty({ description: 'HS256 JWT; send as "Authorization: Bearer <accessToken>"' })
+  @ApiProperty({ ...JWT, description: 'HS256 JWT; send as "Authorization: Bearer <accessToken>"' })
   accessToken: string;
 
-  @ApiProperty({ description: 'Opaque, single-use; trade it at POST /auth/refresh for a new pair' })
+  @ApiProperty({ ...OPAQUE_TOKEN, description: 'Opaque, single-use; trade it at POST /auth/refresh for a new pair' })
   refreshToken: string;
 
   @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   tokenType: 'Bearer';
 
-  @ApiProperty({ example: 900, description: 'Seconds until the access token expires' })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 2_147_483_647, example: 900, description: 'Seconds until the access token expires' })
   expiresIn: number;
 }
 
 export class RefreshTokenDto {
-  @ApiProperty({ description: 'A refresh token from sign-in or the last refresh' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(512)
+  @PatternField(TOKEN_INPUT, TOKEN_MESSAGE, { description: 'A refresh token from sign-in or the last refresh' })
   refreshToken: string;
 }
 
 export class VerifyEmailDto {
-  @ApiProperty({ description: 'The token from the verification mail' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(512)
+  @PatternField(TOKEN_INPUT, TOKEN_MESSAGE, { description: 'The token from the verification mail' })
   token: string;
 }
 
 export class ForgotPasswordDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @ApiProperty(EMAIL)
   @IsEmail()
-  @MaxLength(254)
+  @MaxLength(EMAIL.maxLength)
   email: string;
 }
 
 export class ResetPasswordDto {
-  @ApiProperty({ description: 'The token from the password reset mail' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(512)
+  @PatternField(TOKEN_INPUT, TOKEN_MESSAGE, { description: 'The token from the password reset mail' })
   token: string;
 
-  @ApiProperty({ example: 'N3w-password!', description: PASSWORD_DOC })
+  @ApiProperty({ ...PASSWORD, example: 'N3w-password!', description: PASSWORD_DOC })
   @IsString()
-  @MaxLength(4096)
+  @MaxLength(PASSWORD.maxLength)
   newPassword: string;
 }
 
 export class ChangePasswordDto {
-  @ApiProperty()
+  @ApiProperty(PASSWORD)
   @IsString()
   @IsNotEmpty()
-  @MaxLength(4096)
+  @MaxLength(PASSWORD.maxLength)
   currentPassword: string;
 
-  @ApiProperty({ example: 'N3w-password!', description: PASSWORD_DOC })
+  @ApiProperty({ ...PASSWORD, example: 'N3w-password!', description: PASSWORD_DOC })
   @IsString()
-  @MaxLength(4096)
+  @MaxLength(PASSWORD.maxLength)
   newPassword: string;
 }

@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 
 /**
  * The per-route budgets of DESIGN.md §7, configured as RATE_LIMIT_<NAME> ("limit/seconds"),
@@ -13,4 +14,9 @@ export const RATE_LIMIT_KEY = 'bulwark:rateLimit';
  * client IP (`signin`: by client IP and the body's email). Counted by the global throttling guard;
  * routes without it are only subject to IP protection.
  */
-export const RateLimit = (budget: RateLimitBudget) => SetMetadata(RATE_LIMIT_KEY, budget);
+export const RateLimit = (budget: RateLimitBudget) =>
+  applyDecorators(
+    SetMetadata(RATE_LIMIT_KEY, budget),
+    // The OpenAPI document adds Retry-After and RateLimit-* to the answers of operations with a 429.
+    ApiTooManyRequestsResponse({ description: `RATE_LIMIT_EXCEEDED: the \`${budget}\` budget is spent (Retry-After, RateLimit-*)` }),
+  );

@@ -1,16 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { IsOptional, IsUUID } from 'class-validator';
 import { PageQueryDto } from '../../infra/http/page-query.dto';
+import { ACCOUNT_NUMBER, CURRENCY, CURSOR, MONEY, PatternField, TIMESTAMP, UUID } from '../../infra/http/openapi/fields';
+import { MAX_PAGE_LIMIT } from '../../infra/http/pagination';
+
+/** What a client may send as an account number; anything else cannot name an account (400). */
+export const ACCOUNT_NUMBER_INPUT = { type: String, pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength: 64, example: 'BW004211983312' } as const;
+export const ACCOUNT_NUMBER_MESSAGE = '$property must be 1-64 letters, digits, "-" or "_", such as BW004211983312';
 
 export class OpenAccountDto {
-  @ApiPropertyOptional({ example: 'GBP', default: 'GBP', description: 'ISO 4217 code; one of LEDGER_CURRENCIES' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as GBP' })
+  @PatternField(CURRENCY, 'currency must be an ISO 4217 code such as GBP', {
+    optional: true,
+    default: 'GBP',
+    description: 'ISO 4217 code; one of LEDGER_CURRENCIES',
+  })
   currency?: string;
 
   @ApiPropertyOptional({
-    format: 'uuid',
+    ...UUID,
     description: 'Owner of the new account (TELLER/ADMIN only). A customer may omit it or pass their own id; another id is 403 FORBIDDEN.',
   })
   @IsOptional()
@@ -19,24 +26,30 @@ export class OpenAccountDto {
 }
 
 export class OpenedAccountDto {
-  @ApiProperty({ example: 'BW004211983312' }) accountNumber: string;
-  @ApiProperty({ format: 'uuid' }) ownerId: string;
-  @ApiProperty({ example: 'GBP' }) currency: string;
-  @ApiProperty({ example: '0.00', description: 'Decimal string, two decimals' }) balance: string;
+  @ApiProperty(ACCOUNT_NUMBER) accountNumber: string;
+  @ApiProperty(UUID) ownerId: string;
+  @ApiProperty(CURRENCY) currency: string;
+  @ApiProperty({ ...MONEY, example: '0.00', description: 'Decimal string, two decimals' }) balance: string;
 }
 
 export class AccountDto extends OpenedAccountDto {
-  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty(TIMESTAMP) createdAt: string;
 }
 
 export class AccountListQuery extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'TELLER/ADMIN: list this user’s accounts (default: your own)' })
+  @ApiPropertyOptional({ ...UUID, description: 'TELLER/ADMIN: list this user’s accounts (default: your own)' })
   @IsOptional()
   @IsUUID()
   ownerId?: string;
 }
 
+/** `:accountNumber` in a path. */
+export class AccountNumberParam {
+  @PatternField(ACCOUNT_NUMBER_INPUT, ACCOUNT_NUMBER_MESSAGE)
+  accountNumber: string;
+}
+
 export class AccountPageDto {
-  @ApiProperty({ type: [AccountDto] }) items: AccountDto[];
-  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: [AccountDto], maxItems: MAX_PAGE_LIMIT }) items: AccountDto[];
+  @ApiProperty({ ...CURSOR, nullable: true }) nextCursor: string | null;
 }

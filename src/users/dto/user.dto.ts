@@ -1,19 +1,21 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { CURSOR, EMAIL, NO_CONTROL_CHARS, text, TIMESTAMP, UUID } from '../../infra/http/openapi/fields';
+import { MAX_PAGE_LIMIT } from '../../infra/http/pagination';
 import { PRIVILEGE_LEVELS, ROLES, type PrivilegeLevel, type Role } from '../../auth/auth-user';
 
 export class UserProfileDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID)
   id: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty(EMAIL)
   email: string;
 
-  @ApiProperty({ nullable: true, type: String, example: 'Ada' })
+  @ApiProperty({ ...text(100), nullable: true, example: 'Ada' })
   displayName: string | null;
 
-  @ApiProperty({ enum: ROLES, isArray: true, example: ['CUSTOMER'] })
+  @ApiProperty({ enum: ROLES, isArray: true, maxItems: ROLES.length, example: ['CUSTOMER'] })
   roles: Role[];
 
   @ApiProperty({ enum: PRIVILEGE_LEVELS, example: 'BASIC' })
@@ -22,29 +24,30 @@ export class UserProfileDto {
   @ApiProperty()
   emailVerified: boolean;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty(TIMESTAMP)
   createdAt: string;
 }
 
 export class UserPageDto {
-  @ApiProperty({ type: [UserProfileDto] })
+  @ApiProperty({ type: [UserProfileDto], maxItems: MAX_PAGE_LIMIT })
   items: UserProfileDto[];
 
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as ?cursor= for the next page; null on the last page' })
+  @ApiProperty({ ...CURSOR, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' })
   nextCursor: string | null;
 }
 
 export class UpdateProfileDto {
-  @ApiProperty({ nullable: true, type: String, maxLength: 100, example: 'Ada', description: 'null or "" clears it' })
+  @ApiProperty({ ...text(100), nullable: true, example: 'Ada', description: 'null or "" clears it' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @ValidateIf((_, v) => v !== null)
   @IsString()
   @MaxLength(100)
+  @Matches(NO_CONTROL_CHARS, { message: 'displayName must not contain control characters' })
   displayName: string | null;
 }
 
 export class UpdateRolesDto {
-  @ApiProperty({ enum: ROLES, isArray: true, example: ['CUSTOMER', 'TELLER'] })
+  @ApiProperty({ enum: ROLES, isArray: true, minItems: 1, maxItems: ROLES.length, uniqueItems: true, example: ['CUSTOMER', 'TELLER'] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(ROLES.length)

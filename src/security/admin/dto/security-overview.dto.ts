@@ -1,48 +1,52 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsUUID } from 'class-validator';
+import { IP, PatternField, TIMESTAMP, UPPER_SNAKE, UUID } from '../../../infra/http/openapi/fields';
+
+/** Blocks and flags expire (IP_BLOCK_DURATION_S, abuse window), so the lists stay short; the cap is a documented bound. */
+const MAX_LISTED = 10_000;
 
 export class BlockedIpDto {
-  @ApiProperty({ example: '203.0.113.7', description: 'IPv4 address, or an IPv6 /64 such as 2001:db8:1:2::/64' })
+  @ApiProperty({ ...IP, description: 'IPv4 address, or an IPv6 /64 such as 2001:db8:1:2::/64' })
   ip: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty(TIMESTAMP)
   expiresAt: string;
 }
 
 export class FlaggedUserDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID)
   userId: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty(TIMESTAMP)
   flaggedAt: string;
 
-  @ApiProperty({ example: 'RATE_LIMITED', description: 'The security event that reached the threshold' })
+  @ApiProperty({ ...UPPER_SNAKE, example: 'RATE_LIMITED', description: 'The security event that reached the threshold' })
   lastEvent: string;
 
-  @ApiProperty({ example: 50, description: 'Events counted in the window when the user was flagged' })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 2_147_483_647, example: 50, description: 'Events counted in the window when the user was flagged' })
   events: number;
 
-  @ApiProperty({ example: 300 })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 2_147_483_647, example: 300 })
   windowSeconds: number;
 }
 
 export class SecurityOverviewDto {
-  @ApiProperty({ type: [BlockedIpDto] })
+  @ApiProperty({ type: [BlockedIpDto], maxItems: MAX_LISTED })
   blockedIps: BlockedIpDto[];
 
-  @ApiProperty({ type: [FlaggedUserDto] })
+  @ApiProperty({ type: [FlaggedUserDto], maxItems: MAX_LISTED })
   flaggedUsers: FlaggedUserDto[];
 }
 
 export class BlockedIpParamDto {
-  @ApiProperty({ example: '203.0.113.7', description: 'As listed in blockedIps (URL-encode the "/" of an IPv6 /64)' })
-  @MaxLength(64)
-  @Matches(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, { message: 'ip must be an IPv4 or IPv6 address as listed in blockedIps' })
+  @PatternField(IP, 'ip must be an IPv4 or IPv6 address as listed in blockedIps', {
+    description: 'As listed in blockedIps (URL-encode the "/" of an IPv6 /64)',
+  })
   ip: string;
 }
 
 export class FlaggedUserParamDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID)
   @IsUUID()
   userId: string;
 }

@@ -1,59 +1,65 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsISO8601, IsOptional, IsUUID, MaxLength } from 'class-validator';
+import { CURSOR, IP, PatternField, REQUEST_ID, text, TIMESTAMP, UPPER_SNAKE, UUID } from '../../../infra/http/openapi/fields';
+import { MAX_PAGE_LIMIT } from '../../../infra/http/pagination';
 import { PageQueryDto } from '../../../infra/http/page-query.dto';
 
 export class AuditLogQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only entries about this user' })
+  @ApiPropertyOptional({ ...UUID, description: 'Only entries about this user' })
   @IsOptional()
   @IsUUID()
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'AUTH_SIGNIN_FAILED', description: 'Only entries with this action' })
-  @IsOptional()
-  @Matches(/^[A-Z][A-Z0-9_]{0,63}$/, { message: 'action must be an UPPER_SNAKE action name' })
+  @PatternField(UPPER_SNAKE, 'action must be an UPPER_SNAKE action name', {
+    optional: true,
+    example: 'AUTH_SIGNIN_FAILED',
+    description: 'Only entries with this action',
+  })
   action?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this time' })
+  @ApiPropertyOptional({ ...TIMESTAMP, description: 'Entries at or after this time' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @MaxLength(TIMESTAMP.maxLength)
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Entries before this time' })
+  @ApiPropertyOptional({ ...TIMESTAMP, description: 'Entries before this time' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @MaxLength(TIMESTAMP.maxLength)
   to?: string;
 }
 
 export class AuditEntryDto {
-  @ApiProperty({ example: '1042', description: 'Entry id (a decimal string)' })
+  @ApiProperty({ type: String, pattern: '^[0-9]{1,20}$', maxLength: 20, example: '1042', description: 'Entry id (a decimal string)' })
   id: string;
 
-  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  @ApiProperty({ ...UUID, nullable: true })
   userId: string | null;
 
-  @ApiProperty({ example: 'AUTH_SIGNIN' })
+  @ApiProperty({ ...UPPER_SNAKE, example: 'AUTH_SIGNIN' })
   action: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { familyId: '…' } })
+  @ApiProperty({ type: 'object', properties: {}, maxProperties: 64, description: 'Facts of the event; the keys depend on the action' })
   details: Record<string, unknown>;
 
-  @ApiProperty({ nullable: true, type: String, example: '203.0.113.7' })
+  @ApiProperty({ ...IP, nullable: true })
   ip: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...text(512), nullable: true, description: 'The first 512 characters of User-Agent' })
   userAgent: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...REQUEST_ID, nullable: true })
   requestId: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty(TIMESTAMP)
   createdAt: string;
 }
 
 export class AuditPageDto {
-  @ApiProperty({ type: [AuditEntryDto] })
+  @ApiProperty({ type: [AuditEntryDto], maxItems: MAX_PAGE_LIMIT })
   items: AuditEntryDto[];
 
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as ?cursor= for the next page; null on the last page' })
+  @ApiProperty({ ...CURSOR, nullable: true, description: 'Pass as ?cursor= for the next page; null on the last page' })
   nextCursor: string | null;
 }

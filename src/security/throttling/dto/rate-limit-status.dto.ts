@@ -13,16 +13,16 @@ export class BudgetStatusDto {
   @ApiProperty({ enum: RATE_LIMIT_BUDGETS, example: 'bids' })
   budget: RateLimitBudget;
 
-  @ApiProperty({ example: 20, description: 'Calls allowed per window' })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647, example: 20, description: 'Calls allowed per window' })
   limit: number;
 
-  @ApiProperty({ example: 60 })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647, example: 60 })
   windowSeconds: number;
 
-  @ApiProperty({ example: 17, description: 'Calls left in the current window' })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647, example: 17, description: 'Calls left in the current window' })
   remaining: number;
 
-  @ApiProperty({ example: 12, description: 'Seconds until the oldest counted call leaves the window (0: nothing counted)' })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647, example: 12, description: 'Seconds until the oldest counted call leaves the window (0: nothing counted)' })
   resetSeconds: number;
 
   @ApiProperty({ enum: ['user', 'ip+email'], description: 'What the budget is counted against: your user id, or (sign-in) this IP and your email' })
@@ -33,6 +33,6 @@ export class RateLimitStatusDto {
   @ApiProperty({ description: 'False when ENABLE_RATE_LIMITING is off' })
   enabled: boolean;
 
-  @ApiProperty({ type: [BudgetStatusDto] })
+  @ApiProperty({ type: [BudgetStatusDto], maxItems: RATE_LIMIT_BUDGETS.length })
   budgets: BudgetStatusDto[];
 }
