@@ -38,7 +38,8 @@ describe('transfer usage migration', () => {
     const before = await sql<UsageRow>(db, USAGE);
     // alice: 90.00 then 80.00 (sent by a teller, still alice's allowance); bob: 12.34 then 0.66.
     expect(before.map((r) => [r.amount, r.sent_total]).sort()).toEqual([['1234', '1234'], ['66', '1300'], ['8000', '17000'], ['9000', '9000']]);
-    migrate(db, 'revert');
+    migrate(db, 'revert'); // RetentionIndexes (1764000005000), applied after it
+    migrate(db, 'revert'); // TransferFunction (1764000004000)
     expect(await sql(db, `SELECT to_regclass('transfer_allowance_usage') AS t, to_regproc('ledger_transfer') AS f`)).toEqual([{ t: null, f: null }]);
     migrate(db, 'run');
     expect(await sql<UsageRow>(db, USAGE)).toEqual(before);
