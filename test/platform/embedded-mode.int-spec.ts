@@ -5,7 +5,7 @@
  * readiness 503 at once, the request in flight answered, the pool closed, the embedded
  * PostgreSQL stopped LAST, exit 0. A second signal still forces the exit, and a crash (an
  * uncaught error) still stops the embedded PostgreSQL: no postmaster is ever left behind.
- * Also: /metrics of a busy app passes `promtool check metrics`.
+ * The start prints no deprecation warning. Also: /metrics of a busy app passes `promtool check metrics`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -97,6 +97,8 @@ describe('embedded single-instance mode', () => {
     app = await startEmbedded(dataDir);
     expect(app.output()).toContain('single-instance mode');
     expect(app.output()).toContain('embedded PostgreSQL started');
+    // A new user's first `npm start` is this start: no Node/Fastify process warning (e.g. FSTDEP023).
+    expect(app.output().split('\n').filter((line) => /^\(node:\d+\) /.test(line))).toEqual([]);
     const signup = await api(app.baseUrl, 'POST', '/api/v1/auth/signup', { body: { email, password: PASSWORD } });
     expect(signup.status).toBe(201);
 

@@ -28,6 +28,12 @@ describe('platform foundation', () => {
     await app?.stop();
   });
 
+  it('starts without a deprecation or other process warning', () => {
+    // Node prints emitWarning() as `(node:PID) [CODE] Name: message` on stderr, which startApp captures.
+    const warnings = app.output().split('\n').filter((line) => /^\(node:\d+\) /.test(line));
+    expect(warnings).toEqual([]);
+  });
+
   it('answers the three probes', async () => {
     expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
     expect((await api(app.baseUrl, 'GET', '/health/startup')).status).toBe(200);
