@@ -1,8 +1,15 @@
 /**
- * Two projects: `unit` (pure logic, may mock) and `integration` (real PostgreSQL and Redis
- * started by the global setup; app instances as child processes of dist/main.js).
- * Test files are compiled to CommonJS by ts-jest. NestJS 12 packages are ESM-only and Jest cannot
- * require them on Node 20, so tests never import @nestjs/*: they drive the built app over HTTP.
+ * Three projects:
+ * - `unit`: pure logic (`*.spec.ts`), may mock.
+ * - `nest-unit`: guards, pipes, filters and module wiring in a Nest testing module
+ *   (`src/**\/*.nest-spec.ts`, @nestjs/testing, Fastify `inject`, no network). NestJS 12 is
+ *   ESM-only and Jest 29 cannot load ES modules itself, so test/nest-unit/setup.ts hands the test
+ *   the packages as loaded by Node's own require(esm), in one shared context
+ *   (jest-environment-node-single-context) so class-validator and Nest see the same classes.
+ *   Needs a Node with require(esm) (20.19+, 22.12+, 24): elsewhere it is left out, and says so.
+ * - `integration`: real PostgreSQL and Redis started by the global setup; app instances as child
+ *   processes of dist/main.js, driven over HTTP and Socket.IO.
+ * Test files are compiled to CommonJS by ts-jest.
  */
 const tsJest = [
   'ts-jest',
@@ -24,6 +31,14 @@ const tsJest = [
   },
 ];
 
+const canRequireEsm = process.features.require_module === true;
+if (!canRequireEsm) {
+  process.stderr.write(
+    `jest: project nest-unit (src/**/*.nest-spec.ts) EXCLUDED: Node ${process.version} cannot require() ES modules ` +
+      '(NestJS 12 is ESM-only; require(esm) needs Node 20.19+, 22.12+ or 24). Unit and integration projects run.\n',
+  );
+}
+
 module.exports = {
   testTimeout: 120000,
   projects: [
@@ -33,6 +48,17 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
     },
+    ...(canRequireEsm
+      ? [
+          {
+            displayName: 'nest-unit',
+            testEnvironment: 'jest-environment-node-single-context',
+            transform: { '^.+\\.ts$': tsJest },
+            setupFilesAfterEnv: ['<rootDir>/test/nest-unit/setup.ts'],
+            testMatch: ['<rootDir>/src/**/*.nest-spec.ts'],
+          },
+        ]
+      : []),
     {
       displayName: 'integration',
       testEnvironment: 'node',

@@ -1,0 +1,48 @@
+/**
+ * A Nest application around the given controllers with Bulwark's HTTP pipeline (the global
+ * ValidationPipe of main.ts and the ProblemFilter), on Fastify, driven with `inject` (no socket).
+ */
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import type { DynamicModule, Provider, Type } from '@nestjs/common';
+import pino from 'pino';
+import { LOGGER } from '../../src/infra/logging/logging.module';
+import { MetricsService } from '../../src/metrics/metrics.service';
+import { ProblemFilter } from '../../src/infra/http/problem.filter';
+import { validationPipe } from '../../src/infra/http/validation-pipe';
+
+export interface HttpApp {
+  app: NestFastifyApplication;
+  /** Every line the app logged (pino JSON objects). */
+  logs: Record<string, unknown>[];
+  inject(method: 'GET' | 'POST', url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: any; text: string }>;
+}
+
+export async function httpApp(controllers: Type[], providers: Provider[] = [], imports: DynamicModule[] = []): Promise<HttpApp> {
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const moduleRef = await Test.createTestingModule({
+    imports,
+    controllers,
+    providers: [
+      { provide: LOGGER, useValue: logger },
+      MetricsService,
+      { provide: APP_PIPE, useFactory: validationPipe },
+      { provide: APP_FILTER, useClass: ProblemFilter },
+      ...providers,
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    logs,
+    async inject(method, url, body, headers = {}) {
+      const res = await app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: body as object }) });
+      const text = res.body;
+      return { status: res.statusCode, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+}
