@@ -31,6 +31,14 @@ const tsJest = [
   },
 ];
 
+// .ci/run runs `npm test` once per Node and names the one it means: refuse any other (a PATH
+// mix-up would otherwise test the wrong runtime: app processes are spawned with process.execPath).
+const expectedNode = process.env.BULWARK_TEST_NODE;
+if (expectedNode && process.version !== expectedNode) {
+  throw new Error(`jest runs on Node ${process.version} (${process.execPath}) but BULWARK_TEST_NODE=${expectedNode}`);
+}
+process.stderr.write(`jest: Node ${process.version} (${process.execPath})\n`);
+
 const canRequireEsm = process.features.require_module === true;
 if (!canRequireEsm) {
   process.stderr.write(

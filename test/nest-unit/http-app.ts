@@ -42,7 +42,8 @@ export async function httpApp(controllers: Type[], providers: Provider[] = [], i
     async inject(method, url, body, headers = {}) {
       const res = await app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: body as object }) });
       const text = res.body;
-      return { status: res.statusCode, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
+      const json = String(res.headers['content-type'] ?? '').includes('json');
+      return { status: res.statusCode, headers: res.headers, text, body: json && text ? JSON.parse(text) : text };
     },
   };
 }

@@ -55,9 +55,9 @@ function resolvedImage(stage: Stage): string {
 }
 
 describe('Dockerfile', () => {
-  it('is a multi-stage build on node:20-bookworm-slim', () => {
+  it('is a multi-stage build on node:24-bookworm-slim (Node 24 LTS)', () => {
     expect(allStages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of allStages) expect(resolvedImage(stage)).toBe('node:20-bookworm-slim');
+    for (const stage of allStages) expect(resolvedImage(stage)).toBe('node:24-bookworm-slim');
   });
 
   it('installs the exact lockfile with npm ci and builds with npm run build', () => {

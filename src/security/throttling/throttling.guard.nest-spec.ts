@@ -1,0 +1,126 @@
+/**
+ * Which requests the global ThrottlingGuard counts, wired as in SecurityModule (APP_GUARD with the
+ * real throttler options of throttlers.ts) in a Nest testing module. The storage and the budget
+ * service are recording stand-ins: the counting itself is tested against Redis in
+ * test/security; here only the guard's decisions matter (skip, IP throttler, route budget).
+ */
+import { Controller, Get } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { getOptionsToken, getStorageToken, SkipThrottle } from '@nestjs/throttler';
+import { AppConfig } from '../../config/config.service';
+import { parseConfig } from '../../config/config.schema';
+import { TokenService } from '../../auth/token.service';
+import { IpProtectionService } from '../ip-protection/ip-protection.service';
+import { RateLimit } from './rate-limit.decorator';
+import { RateLimitService } from './rate-limit.service';
+import { SharedThrottlerStorage } from './shared-throttler.storage';
+import { throttlerOptions } from './throttlers';
+import { ThrottlingGuard } from './throttling.guard';
+import { httpApp, type HttpApp } from '../../../test/nest-unit/http-app';
+
+@Controller()
+class ProbeController {
+  @Get('health/live')
+  live() {
+    return 'live';
+  }
+
+  @Get('metrics')
+  metrics() {
+    return 'metrics';
+  }
+
+  @Get('plain')
+  plain() {
+    return 'plain';
+  }
+
+  @SkipThrottle()
+  @Get('skipped')
+  skipped() {
+    return 'skipped';
+  }
+
+  @RateLimit('status')
+  @Get('budgeted')
+  budgeted() {
+    return 'budgeted';
+  }
+}
+
+async function guardedApp(env: Record<string, string>) {
+  const config = new AppConfig(parseConfig({ NODE_ENV: 'test', ...env }));
+  const increments: { key: string; throttler: string }[] = [];
+  const storage = {
+    increment: async (key: string, ttl: number, _limit: number, _block: number, throttler: string) => {
+      increments.push({ key, throttler });
+      return { totalHits: 1, timeToExpire: ttl / 1000, isBlocked: false, timeToBlockExpire: 0, blockedNow: false };
+    },
+  } as unknown as SharedThrottlerStorage;
+  const consumed: { budget: string; subject: string; route: string }[] = [];
+  const rateLimits = {
+    consume: async (budget: string, subject: string, route: string) => {
+      consumed.push({ budget, subject, route });
+      return { allowed: true, limit: 60, remaining: 59, resetSeconds: 60 };
+    },
+  };
+  const http = await httpApp(
+    [ProbeController],
+    [
+      { provide: AppConfig, useValue: config },
+      { provide: getStorageToken(), useValue: storage },
+      { provide: getOptionsToken(), useValue: throttlerOptions(config, storage) },
+      { provide: RateLimitService, useValue: rateLimits },
+      { provide: IpProtectionService, useValue: {} },
+      { provide: TokenService, useValue: { verifyAccess: () => undefined } },
+      { provide: APP_GUARD, useClass: ThrottlingGuard },
+    ],
+  );
+  return { http, increments, consumed };
+}
+
+describe('ThrottlingGuard (default settings: rate limiting on)', () => {
+  let app: Awaited<ReturnType<typeof guardedApp>>;
+  beforeAll(async () => {
+    app = await guardedApp({});
+  });
+  afterAll(() => app.http.app.close());
+  beforeEach(() => {
+    app.increments.length = 0;
+    app.consumed.length = 0;
+  });
+
+  it('counts an ordinary request once, against the client IP only', async () => {
+    expect((await app.http.inject('GET', '/plain')).status).toBe(200);
+    expect(app.increments).toEqual([{ key: 'ip:127.0.0.1', throttler: 'ip' }]);
+    expect(app.consumed).toEqual([]); // no @RateLimit: no route budget
+  });
+
+  it('never counts probes, /metrics or @SkipThrottle() routes', async () => {
+    for (const url of ['/health/live', '/metrics', '/skipped']) expect((await app.http.inject('GET', url)).status).toBe(200);
+    expect(app.increments).toEqual([]);
+    expect(app.consumed).toEqual([]);
+  });
+
+  it('charges a @RateLimit route to its budget, keyed by IP without a token, and sets RateLimit headers', async () => {
+    const res = await app.http.inject('GET', '/budgeted');
+    expect(res.status).toBe(200);
+    expect(app.increments).toEqual([{ key: 'ip:127.0.0.1', throttler: 'ip' }]);
+    expect(app.consumed).toEqual([{ budget: 'status', subject: 'ip:127.0.0.1', route: '/budgeted' }]);
+    expect(res.headers['ratelimit-remaining']).toBe('59');
+  });
+});
+
+describe('ThrottlingGuard with ENABLE_RATE_LIMITING=false', () => {
+  // Non-default on purpose: the switch itself is under test (the default is covered above).
+  it('counts nothing at all', async () => {
+    const app = await guardedApp({ ENABLE_RATE_LIMITING: 'false' });
+    try {
+      for (const url of ['/plain', '/budgeted']) expect((await app.http.inject('GET', url)).status).toBe(200);
+      expect(app.increments).toEqual([]);
+      expect(app.consumed).toEqual([]);
+    } finally {
+      await app.http.app.close();
+    }
+  });
+});
