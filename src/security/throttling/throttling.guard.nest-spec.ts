@@ -16,7 +16,7 @@ import { RateLimitService } from './rate-limit.service';
 import { SharedThrottlerStorage } from './shared-throttler.storage';
 import { throttlerOptions } from './throttlers';
 import { ThrottlingGuard } from './throttling.guard';
-import { httpApp, type HttpApp } from '../../../test/nest-unit/http-app';
+import { httpApp } from '../../../test/nest-unit/http-app';
 
 @Controller()
 class ProbeController {
