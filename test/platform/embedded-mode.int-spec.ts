@@ -102,6 +102,8 @@ describe('embedded single-instance mode', () => {
     // A new user's first `npm start` is this start: no Node/Fastify warning (e.g. FSTDEP023).
     expect(processWarnings(app.output())).toEqual([]);
     expect(app.output()).toContain('embedded PostgreSQL started');
+    // A new user's first `npm start` is this start: no Node/Fastify process warning (e.g. FSTDEP023).
+    expect(app.output().split('\n').filter((line) => /^\(node:\d+\) /.test(line))).toEqual([]);
     const signup = await api(app.baseUrl, 'POST', '/api/v1/auth/signup', { body: { email, password: PASSWORD } });
     expect(signup.status).toBe(201);
 
