@@ -3,13 +3,20 @@
  * app instances (`node dist/main.js`). Everything listens on 127.0.0.1 and free ports.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { freePort } from '../../src/infra/database/embedded-postgres';
 
-export const ROOT = resolve(__dirname, '..', '..');
+/** The repository root: the nearest folder up with a package.json (the harness also runs compiled, from dist-soak/). */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(__dirname, '..', '..');
+  }
+}
+export const ROOT = findRoot(__dirname);
 export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
 
 // The app's own free-port finder (a pure module: node built-ins only).
