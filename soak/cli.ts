@@ -10,6 +10,8 @@ import { renderTable, writeResult } from './report';
 import { runSoak } from './run';
 import { REDIS_TOPOLOGIES, type RedisTopologyKind } from './topology';
 
+const say = (text: string) => process.stdout.write(text + '\n');
+
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -25,7 +27,8 @@ function parseArgs(argv: string[]): Record<string, string> {
 function positiveInt(value: string | undefined, fallback: number, name: string, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer from 1 to ${max}, got ${value}`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new Error(`--${name} must be an integer from 1 to ${max}, got ${value}`);
   return n;
 }
 
@@ -36,10 +39,11 @@ async function main(): Promise<number> {
   const redis = (args.redis ?? 'standalone') as RedisTopologyKind;
   if (!REDIS_TOPOLOGIES.includes(redis)) throw new Error(`--redis must be one of ${REDIS_TOPOLOGIES.join('|')}`);
   const seed = args.seed === undefined ? randomInt(1, 2 ** 31 - 1) : Number(args.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`--seed must be an integer from 0 to 2^32-1`);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    throw new Error(`--seed must be an integer from 0 to 2^32-1`);
   const seconds = positiveInt(args.seconds, 180, 'seconds', 24 * 3600);
   const replicas = positiveInt(args.replicas, 3, 'replicas', 8);
-  console.log(`[soak] seed ${seed} (replay with --seed ${seed}), ${seconds} s, ${replicas} replicas, redis ${redis}`);
+  say(`[soak] seed ${seed} (replay with --seed ${seed}), ${seconds} s, ${replicas} replicas, redis ${redis}`);
   const result = await runSoak({
     seconds,
     seed,
@@ -48,16 +52,16 @@ async function main(): Promise<number> {
     users: positiveInt(args.users, 8, 'users', 100),
     accessRevocation: args['access-revocation'] !== 'false',
   });
-  console.log('\n' + renderTable(result));
+  say('\n' + renderTable(result));
   const file = writeResult(result, join(ROOT, 'soak', 'results'));
-  console.log(`\n[soak] results: ${file}`);
+  say(`\n[soak] results: ${file}`);
   return result.ok ? 0 : 1;
 }
 
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(`[soak] ${err instanceof Error ? err.message : String(err)}`);
+    process.stderr.write(`[soak] ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   },
 );

@@ -28,6 +28,8 @@ export type RetryPolicy = 'same-key' | 'refused-only' | 'never';
 
 export interface Attempt {
   replica: string;
+  /** the process that answered (or was asked) */
+  pid?: number;
   start: number;
   end: number;
   status?: number;
@@ -85,7 +87,14 @@ export class SoakClient {
     kind: OpKind,
     method: string,
     path: string,
-    opts: { token?: string; body?: Record<string, unknown>; key?: string; userId?: string; retry?: RetryPolicy; keepBody?: boolean } = {},
+    opts: {
+      token?: string;
+      body?: Record<string, unknown>;
+      key?: string;
+      userId?: string;
+      retry?: RetryPolicy;
+      keepBody?: boolean;
+    } = {},
   ): Promise<OpRecord> {
     const retry = opts.retry ?? (method === 'GET' || opts.key ? 'same-key' : 'refused-only');
     const headers: Record<string, string> = {};
@@ -107,10 +116,15 @@ export class SoakClient {
         continue;
       }
       last = slot;
-      const attempt: Attempt = { replica: slot.name, start: Date.now(), end: 0 };
+      const attempt: Attempt = { replica: slot.name, pid: slot.app.pid, start: Date.now(), end: 0 };
       attempts.push(attempt);
       try {
-        const res = await fetch(slot.app.baseUrl + path, { method, headers, body: payload, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+        const res = await fetch(slot.app.baseUrl + path, {
+          method,
+          headers,
+          body: payload,
+          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+        });
         const text = await res.text();
         attempt.end = Date.now();
         attempt.status = res.status;

@@ -119,7 +119,9 @@ export class FaultInjector {
   private async inject(fault: PlannedFault): Promise<void> {
     const rec: FaultRecord = { ...fault, injectedAt: Date.now() };
     this.records.push(rec);
-    this.log(`fault ${fault.kind} on ${fault.target}${fault.durationMs ? ` for ${fault.durationMs} ms` : ''}${fault.latencyMs ? ` (+${fault.latencyMs} ms)` : ''}`);
+    this.log(
+      `fault ${fault.kind} on ${fault.target}${fault.durationMs ? ` for ${fault.durationMs} ms` : ''}${fault.latencyMs ? ` (+${fault.latencyMs} ms)` : ''}`,
+    );
     try {
       switch (fault.kind) {
         case 'replica-kill': {

@@ -167,7 +167,8 @@ export class Fleet {
     await Promise.all(
       this.slots.map(async (s) => {
         // A frozen process must be thawed before it can hear SIGTERM; only our own, still running ones.
-        for (const app of s.history) if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill('SIGCONT');
+        for (const app of s.history)
+          if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill('SIGCONT');
         if (s.app) await s.app.stop('SIGTERM', 20_000);
         for (const app of s.history) await app.kill();
         s.pgProxy.heal();

@@ -25,7 +25,15 @@ export interface SoakResult {
   replicas: number;
   redis: string;
   operations: { total: number; byKind: Record<string, number> };
-  faults: Array<{ at: string; kind: string; target: string; recoveredMs: number | null; offsetMs?: number; durationMs?: number; error?: string }>;
+  faults: Array<{
+    at: string;
+    kind: string;
+    target: string;
+    recoveredMs: number | null;
+    offsetMs?: number;
+    durationMs?: number;
+    error?: string;
+  }>;
   invariants: Record<Invariant, boolean>;
   availability: { non5xxShare: number; byFaultKind: Record<string, number> };
   violations: Violation[];
@@ -45,14 +53,22 @@ const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
 export function renderTable(r: SoakResult): string {
   const lines: string[] = [];
-  lines.push(`soak · seed ${r.seed} · ${r.seconds} s · ${r.replicas} replicas · redis ${r.redis} · started ${r.startedAt} · ${r.ok ? 'OK' : 'FAILED'}`);
+  lines.push(
+    `soak · seed ${r.seed} · ${r.seconds} s · ${r.replicas} replicas · redis ${r.redis} · started ${r.startedAt} · ${r.ok ? 'OK' : 'FAILED'}`,
+  );
   lines.push('');
-  lines.push(`operations: ${r.operations.total}  (${Object.entries(r.operations.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  lines.push(
+    `operations: ${r.operations.total}  (${Object.entries(r.operations.byKind)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+  );
   lines.push('');
   lines.push('| at (s) | fault | target | lasted (ms) | recovered after (ms) |');
   lines.push('| ---: | --- | --- | ---: | ---: |');
   for (const f of r.faults)
-    lines.push(`| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target} | ${f.durationMs ?? ''} | ${f.recoveredMs ?? 'not recovered'}${f.error ? ` (${f.error.slice(0, 60)})` : ''} |`);
+    lines.push(
+      `| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target} | ${f.durationMs ?? ''} | ${f.recoveredMs ?? 'not recovered'}${f.error ? ` (${f.error.slice(0, 60)})` : ''} |`,
+    );
   lines.push('');
   lines.push('| invariant | holds |');
   lines.push('| --- | --- |');

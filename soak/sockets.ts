@@ -20,6 +20,8 @@ export class UserSocket {
   /** auctionId → seqs received (bid_update and auction_closed), in arrival order. */
   readonly streams = new Map<string, number[]>();
   reconnects = 0;
+  /** The replica (slot and process) the current connection goes to. */
+  replica?: { slot: string; pid: number };
   private socket?: Socket;
   private connected = false;
   private stopped = false;
@@ -105,6 +107,7 @@ export class UserSocket {
         }
       });
       this.socket = socket;
+      this.replica = { slot: slot.name, pid: slot.app.pid };
       this.connected = true;
       for (const auctionId of this.streams.keys()) void this.join(socket, auctionId);
     }
@@ -113,7 +116,9 @@ export class UserSocket {
   /** A join that fails leaves the socket outside the room: start over on a fresh connection. */
   private async join(socket: Socket, auctionId: string): Promise<void> {
     try {
-      const ack = (await socket.timeout(8_000).emitWithAck('auction:join', { auctionId, lastSeq: this.lastSeq(auctionId) })) as { ok: boolean };
+      const ack = (await socket
+        .timeout(8_000)
+        .emitWithAck('auction:join', { auctionId, lastSeq: this.lastSeq(auctionId) })) as { ok: boolean };
       if (ack?.ok) return;
     } catch {
       /* no ack in time */

@@ -5,16 +5,15 @@
  * group of answers is only proof of a breach when ALL their intervals fit inside one window:
  * no false alarm from client-side timing.
  *
- * Fail-open bound (RATE_LIMIT_FAIL_MODE=open, the default). While a replica cannot reach Redis
- * within RATE_LIMIT_REDIS_TIMEOUT_MS it counts in its own memory, and a restarted Redis starts with
- * no counts (no persistence). So within one window a subject can be admitted at most
- *     limit × (E + F)
- * where E = Redis lifetimes overlapping the window (1 + restarts inside it) and F = replica
- * processes that counted locally at some point of the window (from each replica's own log of
- * falling back and recovering, widened by every injected fault on its Redis path, ±2 s).
- * Without outages E = 1, F = 0: exactly the budget.
+ * Fail-open bound (RATE_LIMIT_FAIL_MODE=open, the default). While a replica process cannot reach
+ * Redis within RATE_LIMIT_REDIS_TIMEOUT_MS it counts in its own memory, and a restarted Redis
+ * starts with no counts (no persistence). So within one window a subject can be admitted at most
+ *     limit × E  +  Σ over replica processes p of min(limit, hits p admitted while possibly local)
+ * where E = Redis lifetimes overlapping the window (1 + restarts inside it), and "possibly local"
+ * = inside an interval where p logged falling back (until it logged Redis answering again), or
+ * an injected fault on p's Redis path, each widened by 2 s. Without outages: exactly the budget.
  */
-import type { OpRecord } from './client';
+import type { Attempt, OpRecord } from './client';
 import type { FaultRecord } from './faults';
 
 export interface Budget {
@@ -24,8 +23,10 @@ export interface Budget {
   matches: (op: OpRecord) => boolean;
 }
 
+/** A span in which `pid` (or every process of `slot`, or every process when slot is '*') may have counted locally. */
 export interface FallbackInterval {
-  process: string;
+  pid?: number;
+  slot?: string;
   from: number;
   to: number;
 }
@@ -39,12 +40,16 @@ export interface ThrottleFinding {
   firstOffending?: OpRecord;
 }
 
-const counted = (status: number | undefined) => status !== undefined && status !== 429 && status !== 401 && status < 500;
+const counted = (status: number | undefined) =>
+  status !== undefined && status !== 429 && status !== 401 && status < 500;
 
-/** Intervals during which some replica may have counted locally (log lines + injected faults). */
-export function fallbackIntervals(logs: Array<{ process: string; text: string }>, faults: FaultRecord[], endOfRun: number): FallbackInterval[] {
+export function fallbackIntervals(
+  logs: Array<{ pid: number; text: string }>,
+  faults: FaultRecord[],
+  endOfRun: number,
+): FallbackInterval[] {
   const out: FallbackInterval[] = [];
-  for (const { process, text } of logs) {
+  for (const { pid, text } of logs) {
     let openedAt: number | undefined;
     for (const line of text.split('\n')) {
       if (!line.includes('throttling: redis')) continue;
@@ -57,29 +62,40 @@ export function fallbackIntervals(logs: Array<{ process: string; text: string }>
       const t = typeof parsed.time === 'number' ? parsed.time : Date.parse(String(parsed.time));
       if (parsed.msg?.includes('falling back')) openedAt ??= t;
       else if (parsed.msg?.includes('answers again') && openedAt !== undefined) {
-        out.push({ process, from: openedAt - 2_000, to: t + 2_000 });
+        out.push({ pid, from: openedAt - 2_000, to: t + 2_000 });
         openedAt = undefined;
       }
     }
-    if (openedAt !== undefined) out.push({ process, from: openedAt - 2_000, to: endOfRun });
+    if (openedAt !== undefined) out.push({ pid, from: openedAt - 2_000, to: endOfRun });
   }
   for (const f of faults) {
-    const onRedis = f.kind === 'redis-restart' || f.kind === 'redis-failover' || f.kind === 'replica-pause' || f.target.endsWith('->redis');
+    const onRedis =
+      f.kind === 'redis-restart' ||
+      f.kind === 'redis-failover' ||
+      f.kind === 'replica-pause' ||
+      f.target.endsWith('->redis');
     if (!onRedis) continue;
-    const target = f.target.startsWith('replica-') ? f.target.split('->')[0] : '*';
-    out.push({ process: `fault:${target}`, from: f.injectedAt - 2_000, to: (f.liftedAt ?? endOfRun) + 5_000 });
+    const slot = f.target.startsWith('replica-') ? f.target.split('->')[0] : '*';
+    out.push({ slot, from: f.injectedAt - 2_000, to: (f.liftedAt ?? endOfRun) + 5_000 });
   }
   return out;
 }
 
-export function boundFor(limit: number, from: number, to: number, redisRestarts: number[], fallbacks: FallbackInterval[], replicaProcesses: number): number {
-  const epochs = 1 + redisRestarts.filter((t) => t >= from && t <= to).length;
-  const overlapping = fallbacks.filter((f) => f.from <= to && f.to >= from);
-  // A fault on every replica's path ("*") may put every process into local counting.
-  const local = overlapping.some((f) => f.process === 'fault:*')
-    ? replicaProcesses
-    : Math.min(replicaProcesses, new Set(overlapping.map((f) => f.process.replace(/^fault:/, ''))).size);
-  return limit * (epochs + local);
+function possiblyLocal(a: Attempt, fallbacks: FallbackInterval[]): boolean {
+  return fallbacks.some(
+    (f) =>
+      f.from <= a.end &&
+      f.to >= a.start &&
+      (f.slot === '*' || (f.slot !== undefined && f.slot === a.replica) || (f.pid !== undefined && f.pid === a.pid)),
+  );
+}
+
+interface Hit {
+  op: OpRecord;
+  start: number;
+  end: number;
+  /** the process that answered, when the hit may have been counted in its memory */
+  localPid?: number;
 }
 
 export function checkThrottling(
@@ -87,17 +103,21 @@ export function checkThrottling(
   budgets: Budget[],
   redisRestarts: number[],
   fallbacks: FallbackInterval[],
-  replicaProcesses: number,
 ): ThrottleFinding[] {
   const findings: ThrottleFinding[] = [];
   for (const budget of budgets) {
-    const bySubject = new Map<string, Array<{ op: OpRecord; start: number; end: number }>>();
+    const bySubject = new Map<string, Hit[]>();
     for (const op of ops) {
       if (!op.userId || !budget.matches(op)) continue;
       for (const a of op.attempts) {
         if (!counted(a.status)) continue;
         const list = bySubject.get(op.userId) ?? [];
-        list.push({ op, start: a.start, end: a.end });
+        list.push({
+          op,
+          start: a.start,
+          end: a.end,
+          localPid: possiblyLocal(a, fallbacks) ? (a.pid ?? -1) : undefined,
+        });
         bySubject.set(op.userId, list);
       }
     }
@@ -108,12 +128,23 @@ export function checkThrottling(
         const from = hits[i].start;
         const to = from + budget.windowMs;
         // hits surely admitted inside [from, to): sent at or after `from`, answered before `to`
-        const inside: typeof hits = [];
+        const inside: Hit[] = [];
         for (let j = i; j < hits.length && hits[j].start < to; j++) if (hits[j].end < to) inside.push(hits[j]);
-        const bound = boundFor(budget.limit, from, to, redisRestarts, fallbacks, replicaProcesses);
+        const epochs = 1 + redisRestarts.filter((t) => t >= from && t <= to).length;
+        const localByPid = new Map<number, number>();
+        for (const h of inside)
+          if (h.localPid !== undefined) localByPid.set(h.localPid, (localByPid.get(h.localPid) ?? 0) + 1);
+        let bound = budget.limit * epochs;
+        for (const n of localByPid.values()) bound += Math.min(budget.limit, n);
         if (inside.length > bound) {
           inside.sort((x, y) => x.end - y.end);
-          worst = { budget: budget.name, subject, maxInWindow: inside.length, boundInWindow: bound, firstOffending: inside[bound].op };
+          worst = {
+            budget: budget.name,
+            subject,
+            maxInWindow: inside.length,
+            boundInWindow: bound,
+            firstOffending: inside[bound].op,
+          };
         } else if (inside.length > worst.maxInWindow) {
           worst = { budget: budget.name, subject, maxInWindow: inside.length, boundInWindow: bound };
         }

@@ -4,7 +4,15 @@
  * to one dependency. `startRedisTopology` is the one place a topology is chosen: Sentinel and
  * Cluster plug in here (issue #14) by returning the same shape.
  */
-import { createDatabase, startFaultProxy, startPostgres, startRedis, type FaultProxy, type PostgresServer, type RedisServer } from '../test/harness';
+import {
+  createDatabase,
+  startFaultProxy,
+  startPostgres,
+  startRedis,
+  type FaultProxy,
+  type PostgresServer,
+  type RedisServer,
+} from '../test/harness';
 import type { Prng } from './prng';
 
 export type RedisTopologyKind = 'standalone' | 'sentinel' | 'cluster';

@@ -78,14 +78,26 @@ export class Accounts {
   /** Sign-up → mail → verify → sign-in; undefined when any step could not complete in time. */
   async register(label: string, greedy = false): Promise<SoakUser | undefined> {
     const email = `${label}-${randomUUID().slice(0, 8)}@soak.test`;
-    const signup = await this.client.request('signup', 'POST', '/api/v1/auth/signup', { body: { email, password: PASSWORD, displayName: label } });
+    const signup = await this.client.request('signup', 'POST', '/api/v1/auth/signup', {
+      body: { email, password: PASSWORD, displayName: label },
+    });
     // A retried sign-up whose first attempt went through answers 409 EMAIL_TAKEN: the mail is on its way.
     if (!ok(signup) && signup.code !== 'EMAIL_TAKEN') return undefined;
     const token = await this.mailbox.verificationToken(email);
     if (!token) return undefined;
     const verify = await this.client.request('verify', 'POST', '/api/v1/auth/verify', { body: { token } });
     if (!ok(verify)) return undefined;
-    const user: SoakUser = { id: '', email, access: '', refresh: '', family: '', spent: [], accounts: [], leagues: [], greedy };
+    const user: SoakUser = {
+      id: '',
+      email,
+      access: '',
+      refresh: '',
+      family: '',
+      spent: [],
+      accounts: [],
+      leagues: [],
+      greedy,
+    };
     if (!(await this.signIn(user))) return undefined;
     user.id = (JSON.parse(Buffer.from(user.access.split('.')[1], 'base64url').toString()) as { sub: string }).sub;
     return user;
@@ -93,7 +105,10 @@ export class Accounts {
 
   async signIn(user: SoakUser): Promise<boolean> {
     for (let i = 0; i < 5; i++) {
-      const res = await this.client.request('signin', 'POST', '/api/v1/auth/signin', { body: { email: user.email, password: PASSWORD }, userId: user.id || undefined });
+      const res = await this.client.request('signin', 'POST', '/api/v1/auth/signin', {
+        body: { email: user.email, password: PASSWORD },
+        userId: user.id || undefined,
+      });
       if (ok(res)) {
         this.adopt(user, res.body, randomUUID());
         return true;
@@ -113,7 +128,11 @@ export class Accounts {
   /** Rotates the pair; an unknown outcome or a refusal means signing in again (never a retry). */
   async refresh(user: SoakUser): Promise<void> {
     const presented = user.refresh;
-    const res = await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', { body: { refreshToken: presented }, userId: user.id, retry: 'never' });
+    const res = await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: presented },
+      userId: user.id,
+      retry: 'never',
+    });
     if (ok(res)) {
       user.spent.push(presented);
       if (user.spent.length > 5) user.spent.shift();
@@ -128,23 +147,44 @@ export class Accounts {
   async replaySpent(user: SoakUser): Promise<void> {
     const old = user.spent[0];
     if (!old) return;
-    await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', { body: { refreshToken: old }, userId: user.id, retry: 'never' });
+    await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: old },
+      userId: user.id,
+      retry: 'never',
+    });
     // The live token of the family must now be refused too; then the user signs in again.
-    await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refresh }, userId: user.id, retry: 'never' });
+    await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: user.refresh },
+      userId: user.id,
+      retry: 'never',
+    });
     user.spent = [];
     await this.signIn(user);
   }
 
   /** Signs out; the old access token is probed a little later (revocation must bite within 1 s). */
   async signOut(user: SoakUser, probes: Array<Promise<void>>): Promise<void> {
-    const res = await this.client.request('signout', 'POST', '/api/v1/auth/signout', { body: { refreshToken: user.refresh }, token: user.access, userId: user.id, retry: 'refused-only' });
+    const res = await this.client.request('signout', 'POST', '/api/v1/auth/signout', {
+      body: { refreshToken: user.refresh },
+      token: user.access,
+      userId: user.id,
+      retry: 'refused-only',
+    });
     if (res.status === 204) {
       const { access, refresh } = user;
       probes.push(
         (async () => {
           await sleep(1_500);
-          await this.client.request('probe', 'GET', '/api/v1/users/me', { token: access, userId: user.id, retry: 'refused-only' });
-          await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', { body: { refreshToken: refresh }, userId: user.id, retry: 'never' });
+          await this.client.request('probe', 'GET', '/api/v1/users/me', {
+            token: access,
+            userId: user.id,
+            retry: 'refused-only',
+          });
+          await this.client.request('refresh', 'POST', '/api/v1/auth/refresh', {
+            body: { refreshToken: refresh },
+            userId: user.id,
+            retry: 'never',
+          });
         })(),
       );
     }

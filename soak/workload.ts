@@ -12,6 +12,7 @@ import { UserSocket } from './sockets';
 import { Accounts, type SoakUser } from './users';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ANTI_SNIPE_S = 2;
 export const money = (cents: number): string => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
 export const cents = (text: string): number => Math.round(Number(text) * 100);
 
@@ -53,7 +54,11 @@ export class Workload {
       const greedy = i >= this.opts.users;
       const user = await this.accounts.register(greedy ? `greedy${i}` : `user${i}`, greedy);
       if (!user) throw new Error(`setup: user ${i} could not sign up, verify and sign in`);
-      const account = await this.client.request('open-account', 'POST', '/api/v1/accounts', { token: user.access, body: {}, userId: user.id });
+      const account = await this.client.request('open-account', 'POST', '/api/v1/accounts', {
+        token: user.access,
+        body: {},
+        userId: user.id,
+      });
       if (!ok(account)) throw new Error(`setup: opening an account answered ${account.status} ${account.code}`);
       user.accounts.push(account.body.accountNumber);
       await this.deposit(user, 100_000);
@@ -123,21 +128,38 @@ export class Workload {
           userId: user.id,
           key: randomUUID(),
           keepBody: true,
-          body: { accountNumber: user.accounts[0], amount: money(prng.int(100, 8_000)), description: 'soak withdrawal' },
+          body: {
+            accountNumber: user.accounts[0],
+            amount: money(prng.int(100, 8_000)),
+            description: 'soak withdrawal',
+          },
         });
       } else if (roll < 0.5) {
         const to = prng.pick(this.users.filter((u) => u !== user));
         // Mostly small; some over the balance (refused), a few over the per-transfer limit (refused).
-        const amount = prng.chance(0.03) ? prng.int(500_001, 600_000) : prng.chance(0.1) ? prng.int(200_000, 400_000) : prng.int(100, 9_000);
+        const amount = prng.chance(0.03)
+          ? prng.int(500_001, 600_000)
+          : prng.chance(0.1)
+            ? prng.int(200_000, 400_000)
+            : prng.int(100, 9_000);
         await this.client.request('transfer', 'POST', '/api/v1/transfers', {
           token: user.access,
           userId: user.id,
           key: randomUUID(),
           keepBody: true,
-          body: { fromAccountNumber: user.accounts[0], toAccountNumber: to.accounts[0], amount: money(amount), description: 'soak transfer' },
+          body: {
+            fromAccountNumber: user.accounts[0],
+            toAccountNumber: to.accounts[0],
+            amount: money(amount),
+            description: 'soak transfer',
+          },
         });
       } else if (roll < 0.68) {
-        const path = prng.pick([`/api/v1/accounts/${user.accounts[0]}`, `/api/v1/transaction-logs/${user.accounts[0]}?limit=10`, '/api/v1/accounts']);
+        const path = prng.pick([
+          `/api/v1/accounts/${user.accounts[0]}`,
+          `/api/v1/transaction-logs/${user.accounts[0]}?limit=10`,
+          '/api/v1/accounts',
+        ]);
         await this.client.request('read', 'GET', path, { token: user.access, userId: user.id });
       } else if (roll < 0.88) {
         await this.bid(user, prng);
@@ -153,13 +175,17 @@ export class Workload {
   }
 
   private async bid(user: SoakUser, prng: Prng, forceRest = false): Promise<void> {
-    const open = [...this.auctions.values()].filter((a) => user.leagues.includes(a.leagueId) && a.endsAt > Date.now());
+    const snipe = prng.chance(0.05);
+    const open = [...this.auctions.values()].filter(
+      (a) => user.leagues.includes(a.leagueId) && a.endsAt > Date.now() + (snipe ? 0 : ANTI_SNIPE_S * 1000 + 1_000),
+    );
     if (open.length === 0) return;
     const auction = prng.pick(open);
     const amount = money(Math.max(auction.current, 0) + 100 * prng.int(1, 3));
     const socket = this.sockets.get(user.id);
     if (!forceRest && socket?.isConnected() && prng.chance(0.5)) {
       const start = Date.now();
+      const replica = socket.replica;
       const ack = await socket.placeBid(auction.id, amount);
       const status = ack === undefined ? undefined : ack.ok ? 201 : socketStatus(ack.code);
       this.history.add({
@@ -171,20 +197,36 @@ export class Workload {
         end: Date.now(),
         status,
         code: ack?.code,
-        attempts: [{ replica: 'socket', start, end: Date.now(), status, code: ack?.code }],
+        attempts: [
+          { replica: replica?.slot ?? 'socket', pid: replica?.pid, start, end: Date.now(), status, code: ack?.code },
+        ],
         request: { auctionId: auction.id, amount },
         body: ack?.bid,
         via: 'socket',
       });
-      if (ack?.ok && ack.bid) auction.current = Math.max(auction.current, cents(ack.bid.amount));
+      if (ack?.ok && ack.bid) this.sawBid(auction, ack.bid);
       return;
     }
-    const res = await this.client.request('bid', 'POST', `/api/v1/auctions/${auction.id}/bids`, { token: user.access, userId: user.id, body: { amount }, keepBody: true });
-    if (ok(res)) auction.current = Math.max(auction.current, cents(res.body.amount));
+    const res = await this.client.request('bid', 'POST', `/api/v1/auctions/${auction.id}/bids`, {
+      token: user.access,
+      userId: user.id,
+      body: { amount },
+      keepBody: true,
+    });
+    if (ok(res)) this.sawBid(auction, res.body);
     else if (res.code === 'BID_TOO_LOW') {
-      const seen = await this.client.request('read', 'GET', `/api/v1/auctions/${auction.id}`, { token: user.access, userId: user.id });
-      if (ok(seen) && seen.body.currentAmount) auction.current = Math.max(auction.current, cents(seen.body.currentAmount));
+      const seen = await this.client.request('read', 'GET', `/api/v1/auctions/${auction.id}`, {
+        token: user.access,
+        userId: user.id,
+      });
+      if (ok(seen) && seen.body.currentAmount)
+        auction.current = Math.max(auction.current, cents(seen.body.currentAmount));
     }
+  }
+
+  private sawBid(auction: OpenAuction, bid: { amount: string; endsAt?: string }): void {
+    auction.current = Math.max(auction.current, cents(bid.amount));
+    if (bid.endsAt && auction.endsAt > 0) auction.endsAt = Math.max(auction.endsAt, Date.parse(bid.endsAt));
   }
 
   /** The owner runs short auctions back to back; every member's socket follows each one. */
@@ -194,7 +236,13 @@ export class Workload {
       const created = await this.client.request('auction', 'POST', `/api/v1/leagues/${leagueId}/auctions`, {
         token: owner.access,
         userId: owner.id,
-        body: { lot: `lot ${n}`, startingPrice: '1.00', minIncrement: '1.00', durationSeconds: prng.int(4, 9), antiSnipeSeconds: 2 },
+        body: {
+          lot: `lot ${n}`,
+          startingPrice: '1.00',
+          minIncrement: '1.00',
+          durationSeconds: prng.int(4, 9),
+          antiSnipeSeconds: ANTI_SNIPE_S,
+        },
       });
       if (!ok(created)) {
         await sleep(1_000);
@@ -203,7 +251,17 @@ export class Workload {
       const id = created.body.id as string;
       for (const u of this.users) if (u.leagues.includes(leagueId)) this.sockets.get(u.id)?.follow(id);
       let started: OpRecord | undefined;
-      for (let i = 0; i < 10 && !ok((started = await this.client.request('auction', 'POST', `/api/v1/auctions/${id}/start`, { token: owner.access, userId: owner.id }))); i++) {
+      for (
+        let i = 0;
+        i < 10 &&
+        !ok(
+          (started = await this.client.request('auction', 'POST', `/api/v1/auctions/${id}/start`, {
+            token: owner.access,
+            userId: owner.id,
+          })),
+        );
+        i++
+      ) {
         if (started.code === 'AUCTION_NOT_OPEN' || started.code === 'CONFLICT') break; // a retried start that went through
         await sleep(500);
       }
@@ -213,7 +271,10 @@ export class Workload {
       // Wait until it closed (or give up after a bounded time; the checker judges it anyway).
       for (let i = 0; i < 120; i++) {
         await sleep(Math.max(250, Math.min(2_000, auction.endsAt - Date.now())));
-        const seen = await this.client.request('read', 'GET', `/api/v1/auctions/${id}`, { token: owner.access, userId: owner.id });
+        const seen = await this.client.request('read', 'GET', `/api/v1/auctions/${id}`, {
+          token: owner.access,
+          userId: owner.id,
+        });
         if (ok(seen)) {
           auction.endsAt = Date.parse(seen.body.endsAt);
           if (seen.body.status === 'CLOSED') break;
@@ -224,14 +285,17 @@ export class Workload {
     }
   }
 
-  /** Greedy subjects fire faster than their budget allows: one at deposits, one at bids. */
+  /** Greedy subjects fire faster than their budget allows (3 requests in flight): one at deposits, one at bids. */
   private async greedyLoop(user: SoakUser, i: number): Promise<void> {
-    const prng = this.prng.fork(`greedy-${i}`);
-    while (this.running) {
-      if (i % 2 === 0) await this.deposit(user, 100);
-      else await this.bid(user, prng, true);
-      await sleep(60);
-    }
+    const lane = async (k: number) => {
+      const prng = this.prng.fork(`greedy-${i}-${k}`);
+      while (this.running) {
+        if (i % 2 === 0) await this.deposit(user, 100);
+        else await this.bid(user, prng, true);
+        await sleep(20);
+      }
+    };
+    await Promise.all([0, 1, 2].map(lane));
   }
 
   /** Now and then a user's socket drops on purpose and comes back with lastSeq. */
