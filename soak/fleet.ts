@@ -36,6 +36,7 @@ export class Fleet {
     private readonly db: Database,
     private readonly redis: RedisTopology,
     private readonly appEnv: Record<string, string>,
+    private readonly log: (line: string) => void = () => undefined,
   ) {}
 
   async start(count: number, prng: Prng): Promise<void> {
@@ -63,7 +64,9 @@ export class Fleet {
     let lastError: unknown;
     for (let attempt = 1; attempt <= 4; attempt++) {
       try {
+        const t = Date.now();
         const app = await startApp({ env: slot.env });
+        this.log(`${slot.name}: pid ${app.pid} ready in ${Date.now() - t} ms`);
         slot.app = app;
         slot.history.push(app);
         slot.ready = true;
@@ -71,6 +74,7 @@ export class Fleet {
         return;
       } catch (err) {
         lastError = err;
+        this.log(`${slot.name}: start attempt ${attempt} failed: ${String(err).split('\n')[0]}`);
         await sleep(1_000);
       }
     }

@@ -285,12 +285,21 @@ export class Workload {
     }
   }
 
-  /** Greedy subjects fire faster than their budget allows (3 requests in flight): one at deposits, one at bids. */
+  /**
+   * Greedy subjects fire faster than their budgets allow, whatever the machine's speed: one lane
+   * at deposits (or bids) and two at league creation, whose budget is small.
+   */
   private async greedyLoop(user: SoakUser, i: number): Promise<void> {
     const lane = async (k: number) => {
       const prng = this.prng.fork(`greedy-${i}-${k}`);
-      while (this.running) {
-        if (i % 2 === 0) await this.deposit(user, 100);
+      for (let n = 0; this.running; n++) {
+        if (k > 0) {
+          await this.client.request('league', 'POST', '/api/v1/leagues', {
+            token: user.access,
+            userId: user.id,
+            body: { name: `greedy ${i}-${k}-${n}`, sport: 'chess', budget: '10.00', maxParticipants: 2 },
+          });
+        } else if (i % 2 === 0) await this.deposit(user, 100);
         else await this.bid(user, prng, true);
         await sleep(20);
       }
