@@ -18,6 +18,7 @@ import {
   type RedisTopologyKind,
 } from './topology';
 import { Accounts, Mailbox, type FamilyLog } from './users';
+import { UserSocket } from './sockets';
 import { Workload } from './workload';
 
 export interface SoakOptions {
@@ -73,7 +74,8 @@ async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, t
 }
 
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
-  const log = opts.log ?? ((line: string) => process.stdout.write(`[soak] ${line}\n`));
+  const began = Date.now();
+  const log = opts.log ?? ((line: string) => process.stdout.write(`[soak +${((Date.now() - began) / 1000).toFixed(0)} s] ${line}\n`));
   const startedAt = new Date().toISOString();
   const prng = createPrng(opts.seed);
   let redis: RedisTopology | undefined;
@@ -142,14 +144,20 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     for (const slot of fleet.slots) [slot.pgProxy, ...slot.redisProxies].forEach((p) => p.heal());
     const allReady = await waitUntil('every replica ready', () => f.allReady(), 90_000);
     if (!allReady) log('WARNING: not every replica is ready after 90 s');
-    // Every auction due must have been closed by some replica; let the last ones end.
-    const lastEnd = Math.max(0, ...[...workload.auctions.values()].map((a) => a.endsAt));
-    await sleep(Math.max(0, lastEnd - Date.now()) + 3_000);
-    // Sockets catch up with lastSeq (a client that comes back reads what it missed).
-    for (const s of workload.sockets.values()) {
-      await s.drop(50);
+    // No bids any more: every open auction ends at its endsAt, and some replica must close it.
+    await waitUntil('open auctions closed', async () => (await openAuctions(db!.url)) === 0, 60_000);
+    await sleep(1_000);
+    // Sockets catch up with lastSeq (a client that comes back reads what it missed): each one
+    // reconnects once, then again every 15 s while any closed auction it follows is incomplete.
+    const finalSeqs = await closedAuctionSeqs(db.url);
+    const complete = (s: UserSocket) =>
+      [...s.streams].every(([id, seqs]) => !finalSeqs.has(id) || seqs.length >= finalSeqs.get(id)!);
+    const sockets = [...workload.sockets.values()];
+    for (const s of sockets) await s.drop(50);
+    for (let round = 0; round < 6 && !sockets.every((s) => s.isConnected() && complete(s)); round++) {
+      if (round > 0) for (const s of sockets.filter((x) => !complete(x))) await s.drop(50);
+      await waitUntil('sockets caught up', () => sockets.every((s) => s.isConnected() && complete(s)), 15_000);
     }
-    await sleep(4_000);
     for (const s of workload.sockets.values()) s.stop();
 
     log('checking');
@@ -311,6 +319,29 @@ function recoveredMs(
     .reduce((m, op) => Math.min(m, op.end), Infinity);
   if (readyAt === undefined || success === Infinity) return null;
   return Math.max(readyAt, success) - lift;
+}
+
+async function openAuctions(url: string): Promise<number> {
+  const { Client } = await import('pg');
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(`SELECT count(*)::int AS n FROM auctions WHERE status = 'OPEN'`)).rows[0].n as number;
+  } finally {
+    await c.end();
+  }
+}
+
+async function closedAuctionSeqs(url: string): Promise<Map<string, number>> {
+  const { Client } = await import('pg');
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query(`SELECT id::text, seq::int FROM auctions WHERE status = 'CLOSED'`);
+    return new Map(r.rows.map((row: { id: string; seq: number }) => [row.id, row.seq]));
+  } finally {
+    await c.end();
+  }
 }
 
 async function ledgerStats(url: string): Promise<Record<string, number>> {
