@@ -2,7 +2,15 @@
 import { planFaults, type FaultKind } from '../../soak/faults';
 import { createPrng } from '../../soak/prng';
 
-const KINDS: FaultKind[] = ['replica-kill', 'replica-pause', 'rolling-restart', 'redis-restart', 'postgres-restart', 'network-latency', 'network-drop'];
+const KINDS: FaultKind[] = [
+  'replica-kill',
+  'replica-pause',
+  'rolling-restart',
+  'redis-restart',
+  'postgres-restart',
+  'network-latency',
+  'network-drop',
+];
 
 describe('soak fault schedule', () => {
   it('is the same for the same seed and differs for another', () => {

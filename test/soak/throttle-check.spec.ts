@@ -5,7 +5,17 @@ import { checkThrottling, type Budget } from '../../soak/throttle-check';
 const budget: Budget = { name: 'bid', limit: 3, windowMs: 60_000, matches: (op) => op.kind === 'bid' };
 
 function bid(id: number, at: number, status: number, pid = 100): OpRecord {
-  return { id, kind: 'bid', method: 'POST', path: '/bids', userId: 'u1', start: at, end: at + 10, status, attempts: [{ replica: 'replica-1', pid, start: at, end: at + 10, status }] };
+  return {
+    id,
+    kind: 'bid',
+    method: 'POST',
+    path: '/bids',
+    userId: 'u1',
+    start: at,
+    end: at + 10,
+    status,
+    attempts: [{ replica: 'replica-1', pid, start: at, end: at + 10, status }],
+  };
 }
 
 describe('soak throttling check', () => {
@@ -28,7 +38,9 @@ describe('soak throttling check', () => {
     expect(checkThrottling(hits, [budget], [], [])[0].firstOffending).toBeDefined();
     expect(checkThrottling(hits, [budget], [2500], [])[0].firstOffending).toBeUndefined();
     // pid 200 counted locally from 2.5 s: its 3 hits are within its own budget
-    expect(checkThrottling(hits, [budget], [], [{ pid: 200, from: 2_500, to: 10_000 }])[0].firstOffending).toBeUndefined();
+    expect(
+      checkThrottling(hits, [budget], [], [{ pid: 200, from: 2_500, to: 10_000 }])[0].firstOffending,
+    ).toBeUndefined();
     const seven = [...hits, bid(7, 6000, 201, 200)];
     expect(checkThrottling(seven, [budget], [], [{ pid: 200, from: 2_500, to: 10_000 }])[0].firstOffending?.id).toBe(7);
   });
