@@ -75,7 +75,9 @@ async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, t
 
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const began = Date.now();
-  const log = opts.log ?? ((line: string) => process.stdout.write(`[soak +${((Date.now() - began) / 1000).toFixed(0)} s] ${line}\n`));
+  const log =
+    opts.log ??
+    ((line: string) => process.stdout.write(`[soak +${((Date.now() - began) / 1000).toFixed(0)} s] ${line}\n`));
   const startedAt = new Date().toISOString();
   const prng = createPrng(opts.seed);
   let redis: RedisTopology | undefined;
@@ -253,6 +255,10 @@ function judgeThrottling(checker: Checker, ops: OpRecord[], faults: FaultRecord[
     boundFormula:
       'limit x (1 + Redis restarts in the window) + sum over replica processes of min(limit, hits it admitted while possibly counting locally)',
     refused429: refused,
+    admittedLate: ops
+      .filter((op) => op.kind === 'bid' || op.kind === 'league' || MOVEMENT.has(op.kind))
+      .flatMap((op) => op.attempts)
+      .filter((a) => a.end - a.start >= 100).length,
     fallbackIntervals: fallbacks.length,
     fallbackSeconds: Math.round(fallbacks.reduce((n, f) => n + (f.to - f.from), 0) / 1000),
     busiestSubjects: top.map((f) => ({
@@ -272,6 +278,8 @@ function internalErrorLines(logs: string[]): string[] {
     .slice(0, 12)
     .map((l) => l.slice(0, 2000));
 }
+
+const MOVEMENT = new Set(['deposit', 'withdrawal', 'transfer']);
 
 function countByKind(ops: OpRecord[]): Record<string, number> {
   const out: Record<string, number> = {

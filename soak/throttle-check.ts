@@ -11,7 +11,10 @@
  *     limit × E  +  Σ over replica processes p of min(limit, hits p admitted while possibly local)
  * where E = Redis lifetimes overlapping the window (1 + restarts inside it), and "possibly local"
  * = inside an interval where p logged falling back (until it logged Redis answering again), or
- * an injected fault on p's Redis path, each widened by 2 s. Without outages: exactly the budget.
+ * an injected fault on p's Redis path (each widened by 2 s), or answered no sooner than the
+ * limiter's deadline (RATE_LIMIT_REDIS_TIMEOUT_MS): a single limiter call that misses its deadline
+ * is decided from local memory without any log line, which a loaded machine does now and then.
+ * Without outages or late answers: exactly the budget.
  */
 import type { Attempt, OpRecord } from './client';
 import type { FaultRecord } from './faults';
@@ -81,7 +84,8 @@ export function fallbackIntervals(
   return out;
 }
 
-function possiblyLocal(a: Attempt, fallbacks: FallbackInterval[]): boolean {
+function possiblyLocal(a: Attempt, fallbacks: FallbackInterval[], deadlineMs: number): boolean {
+  if (a.end - a.start >= deadlineMs) return true;
   return fallbacks.some(
     (f) =>
       f.from <= a.end &&
@@ -103,6 +107,8 @@ export function checkThrottling(
   budgets: Budget[],
   redisRestarts: number[],
   fallbacks: FallbackInterval[],
+  /** RATE_LIMIT_REDIS_TIMEOUT_MS of the replicas */
+  deadlineMs = 100,
 ): ThrottleFinding[] {
   const findings: ThrottleFinding[] = [];
   for (const budget of budgets) {
@@ -116,7 +122,7 @@ export function checkThrottling(
           op,
           start: a.start,
           end: a.end,
-          localPid: possiblyLocal(a, fallbacks) ? (a.pid ?? -1) : undefined,
+          localPid: possiblyLocal(a, fallbacks, deadlineMs) ? (a.pid ?? -1) : undefined,
         });
         bySubject.set(op.userId, list);
       }
