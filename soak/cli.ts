@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { ROOT } from '../test/harness';
 import { renderTable, writeResult } from './report';
-import { runSoak } from './run';
+import { runSoak, stopEverything } from './run';
 import { REDIS_TOPOLOGIES, type RedisTopologyKind } from './topology';
 
 const say = (text: string) => process.stdout.write(text + '\n');
@@ -56,6 +56,14 @@ async function main(): Promise<number> {
   const file = writeResult(result, join(ROOT, 'soak', 'results'));
   say(`\n[soak] results: ${file}`);
   return result.ok ? 0 : 1;
+}
+
+// Interrupted: stop what the run started before leaving (its processes are not ours to orphan).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`[soak] ${signal}: stopping the replicas, Redis and PostgreSQL of this run\n`);
+    void stopEverything().finally(() => process.exit(130));
+  });
 }
 
 main().then(

@@ -64,6 +64,16 @@ export function soakAppEnv(): Record<string, string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What the current run started, for `stopEverything` (a signal to the CLI mid-run). */
+const started: { fleet?: Fleet; redis?: RedisTopology; db?: Database } = {};
+
+/** Stops every process the current run started (by its own handles), e.g. on Ctrl-C. */
+export async function stopEverything(): Promise<void> {
+  await started.fleet?.stop().catch(() => undefined);
+  await started.redis?.stop().catch(() => undefined);
+  await started.db?.stop().catch(() => undefined);
+}
+
 async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -85,7 +95,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   let fleet: Fleet | undefined;
   let workload: Workload | undefined;
   try {
-    redis = await startRedisTopology(opts.redis);
+    redis = started.redis = await startRedisTopology(opts.redis);
     const kinds: FaultKind[] = [
       'replica-kill',
       'replica-pause',
@@ -103,8 +113,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         `  +${(f.atMs / 1000).toFixed(1)} s ${f.kind} ${f.target}${f.durationMs ? ` ${f.durationMs} ms` : ''}${f.latencyMs ? ` +${f.latencyMs} ms` : ''}`,
       );
 
-    db = await startDatabase();
-    fleet = new Fleet(db, redis, soakAppEnv(), log);
+    db = started.db = await startDatabase();
+    fleet = started.fleet = new Fleet(db, redis, soakAppEnv(), log);
     const readiness: Array<{ t: number; all: boolean }> = [];
     const f = fleet;
     f.onReadiness = () => readiness.push({ t: Date.now(), all: f.allReady() });
