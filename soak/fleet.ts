@@ -65,7 +65,8 @@ export class Fleet {
     for (let attempt = 1; attempt <= 4; attempt++) {
       try {
         const t = Date.now();
-        const app = await startApp({ env: slot.env });
+        // Generous: a cold start on a loaded 2-core machine can take tens of seconds.
+        const app = await startApp({ env: slot.env, readyTimeoutMs: 180_000 });
         this.log(`${slot.name}: pid ${app.pid} ready in ${Date.now() - t} ms`);
         slot.app = app;
         slot.history.push(app);
