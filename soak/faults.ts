@@ -36,7 +36,12 @@ export interface FaultRecord extends PlannedFault {
   liftedAt?: number;
   recoveredAt?: number;
   error?: string;
+  /** Not injected: its replica slot (or the dependency) was still busy with an earlier fault. */
+  skipped?: string;
 }
+
+/** A fault that cannot start this long after its planned time is skipped, not queued forever. */
+const SKIP_AFTER_MS = 10_000;
 
 export function planFaults(prng: Prng, seconds: number, replicas: number, kinds: readonly FaultKind[]): PlannedFault[] {
   const plan: PlannedFault[] = [];
@@ -89,6 +94,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class FaultInjector {
   readonly records: FaultRecord[] = [];
   private dependencyLock: Promise<void> = Promise.resolve();
+  private rolling = false;
 
   constructor(
     private readonly fleet: Fleet,
@@ -104,7 +110,7 @@ export class FaultInjector {
       const wait = t0 + fault.atMs - Date.now();
       if (wait > 0) await sleep(wait);
       if (!isRunning()) break;
-      tasks.push(this.inject(fault));
+      tasks.push(this.inject(fault, t0 + fault.atMs));
     }
     await Promise.all(tasks);
   }
@@ -116,8 +122,15 @@ export class FaultInjector {
     return slot;
   }
 
-  private async inject(fault: PlannedFault): Promise<void> {
+  private async inject(fault: PlannedFault, plannedAt: number): Promise<void> {
     const rec: FaultRecord = { ...fault, injectedAt: Date.now() };
+    const late = () => {
+      if (Date.now() - plannedAt <= SKIP_AFTER_MS) return false;
+      rec.skipped = `still busy with an earlier fault ${Math.round((Date.now() - plannedAt) / 1000)} s after its planned time`;
+      rec.liftedAt = rec.injectedAt = Date.now();
+      this.log(`fault ${fault.kind} on ${fault.target} skipped: ${rec.skipped}`);
+      return true;
+    };
     this.records.push(rec);
     this.log(
       `fault ${fault.kind} on ${fault.target}${fault.durationMs ? ` for ${fault.durationMs} ms` : ''}${fault.latencyMs ? ` (+${fault.latencyMs} ms)` : ''}`,
@@ -127,6 +140,7 @@ export class FaultInjector {
         case 'replica-kill': {
           const slot = this.slot(fault.target);
           await this.fleet.withSlot(slot, async () => {
+            if (late()) return;
             rec.injectedAt = Date.now();
             await this.fleet.kill(slot);
             rec.liftedAt = Date.now();
@@ -137,6 +151,7 @@ export class FaultInjector {
         case 'replica-pause': {
           const slot = this.slot(fault.target);
           await this.fleet.withSlot(slot, async () => {
+            if (late()) return;
             rec.injectedAt = Date.now();
             const app = this.fleet.pause(slot);
             await sleep(fault.durationMs);
@@ -146,20 +161,31 @@ export class FaultInjector {
           break;
         }
         case 'rolling-restart':
-          // One by one, like a Deployment with maxSurge 1 / maxUnavailable 0: the new process is
-          // ready before the old one is told to drain and exit.
-          for (const slot of this.fleet.slots) {
-            await this.fleet.withSlot(slot, async () => {
-              const old = slot.app;
-              await this.fleet.launch(slot);
-              if (old) await old.stop('SIGTERM', 30_000);
-            });
+          if (this.rolling) {
+            rec.skipped = 'a rolling restart is still going on';
+            rec.liftedAt = Date.now();
+            break;
+          }
+          this.rolling = true;
+          try {
+            // One by one, like a Deployment with maxSurge 1 / maxUnavailable 0: the new process is
+            // ready before the old one is told to drain and exit.
+            for (const slot of this.fleet.slots) {
+              await this.fleet.withSlot(slot, async () => {
+                const old = slot.app;
+                await this.fleet.launch(slot);
+                if (old) await old.stop('SIGTERM', 30_000);
+              });
+            }
+          } finally {
+            this.rolling = false;
           }
           rec.liftedAt = Date.now();
           break;
         case 'redis-restart':
         case 'redis-failover':
           await this.exclusive(async () => {
+            if (late()) return;
             rec.injectedAt = Date.now();
             if (fault.kind === 'redis-failover' && this.redis.failover) await this.redis.failover();
             else await this.redis.restart(fault.durationMs);
@@ -168,6 +194,7 @@ export class FaultInjector {
           break;
         case 'postgres-restart':
           await this.exclusive(async () => {
+            if (late()) return;
             rec.injectedAt = Date.now();
             await this.db.restart(fault.durationMs);
             rec.liftedAt = Date.now();

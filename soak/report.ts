@@ -33,6 +33,7 @@ export interface SoakResult {
     offsetMs?: number;
     durationMs?: number;
     error?: string;
+    skipped?: string;
   }>;
   invariants: Record<Invariant, boolean>;
   availability: { non5xxShare: number; byFaultKind: Record<string, number> };
@@ -66,9 +67,12 @@ export function renderTable(r: SoakResult): string {
   lines.push('| at (s) | fault | target | lasted (ms) | recovered after (ms) |');
   lines.push('| ---: | --- | --- | ---: | ---: |');
   for (const f of r.faults)
-    lines.push(
-      `| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target} | ${f.durationMs ?? ''} | ${f.recoveredMs ?? 'not recovered'}${f.error ? ` (${f.error.slice(0, 60)})` : ''} |`,
-    );
+    if (f.skipped)
+      lines.push(`| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target} | skipped: ${f.skipped} | |`);
+    else
+      lines.push(
+        `| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target} | ${f.durationMs ?? ''} | ${f.recoveredMs ?? 'not recovered'}${f.error ? ` (${f.error.slice(0, 60)})` : ''} |`,
+      );
   lines.push('');
   lines.push('| invariant | holds |');
   lines.push('| --- | --- |');

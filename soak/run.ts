@@ -190,10 +190,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       at: new Date(r.injectedAt).toISOString(),
       kind: r.kind,
       target: r.target,
-      recoveredMs: recoveredMs(r, readiness, history.ops),
+      recoveredMs: r.skipped ? null : recoveredMs(r, readiness, history.ops),
       offsetMs: r.injectedAt - t0,
       durationMs: (r.liftedAt ?? r.injectedAt) - r.injectedAt,
       ...(r.error ? { error: r.error } : {}),
+      ...(r.skipped ? { skipped: r.skipped } : {}),
     }));
     const result: SoakResult = {
       startedAt,
@@ -312,8 +313,10 @@ const answeredWell = (op: OpRecord) => op.status !== undefined && op.status < 50
 function availability(ops: OpRecord[], faults: FaultRecord[]): SoakResult['availability'] {
   const share = (list: OpRecord[]) => (list.length === 0 ? 1 : list.filter(answeredWell).length / list.length);
   const byFaultKind: Record<string, number> = {};
-  const windows = faults.map((f) => ({ kind: f.kind, from: f.injectedAt, to: (f.liftedAt ?? f.injectedAt) + 5_000 }));
-  for (const kind of [...new Set(faults.map((f) => f.kind))]) {
+  const windows = faults
+    .filter((f) => !f.skipped)
+    .map((f) => ({ kind: f.kind, from: f.injectedAt, to: (f.liftedAt ?? f.injectedAt) + 5_000 }));
+  for (const kind of [...new Set(windows.map((w) => w.kind))]) {
     byFaultKind[kind] = share(
       ops.filter((op) => windows.some((w) => w.kind === kind && op.start >= w.from && op.start <= w.to)),
     );
