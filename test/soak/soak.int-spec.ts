@@ -6,11 +6,14 @@
  * restarts them), never the shared ones of the other tests.
  */
 import { renderTable } from '../../soak/report';
-import { runSoak } from '../../soak/run';
+import { runSoak, stopEverything } from '../../soak/run';
 
 const SEED = 15;
 
 describe('soak (60 s, seed 15, 2 replicas)', () => {
+  // Should the test time out, the processes the run started must not outlive it.
+  afterAll(() => stopEverything());
+
   it('keeps every promise under seeded faults', async () => {
     const result = await runSoak({
       seconds: 60,
