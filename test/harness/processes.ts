@@ -3,13 +3,20 @@
  * app instances (`node dist/main.js`). Everything listens on 127.0.0.1 and free ports.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { freePort } from '../../src/infra/database/embedded-postgres';
 
-export const ROOT = resolve(__dirname, '..', '..');
+/** The repository root: the nearest folder up with a package.json (the harness also runs compiled, from dist-soak/). */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(__dirname, '..', '..');
+  }
+}
+export const ROOT = findRoot(__dirname);
 export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
 
 // The app's own free-port finder (a pure module: node built-ins only).
@@ -151,10 +158,10 @@ export interface StartAppOptions {
   /** Wait for /health/ready (default) or only for the port to answer. */
   waitFor?: 'ready' | 'live';
   port?: number;
-  /** How long to wait for the app to answer (default 60 s). */
-  readyTimeoutMs?: number;
   /** The app serves HTTPS (TLS_CERT_FILE/TLS_KEY_FILE in env); readiness is polled with this CA. */
   tlsCa?: string;
+  /** How long to wait for readiness before giving up (default 60 s). */
+  readyTimeoutMs?: number;
 }
 
 /** GET over HTTPS trusting `ca` (the global fetch cannot take a custom CA). */
@@ -218,7 +225,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     },
   };
   const path = opts.waitFor === 'live' ? '/health/live' : '/health/ready';
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before ready:\n${output.slice(-4000)}`);
     try {
@@ -229,7 +237,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     }
     if (Date.now() > deadline) {
       await app.kill();
-      throw new Error(`app not ready within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${output.slice(-4000)}`);
+      throw new Error(`app not ready within ${readyTimeoutMs / 1000} s:\n${output.slice(-4000)}`);
     }
     await sleep(100);
   }
