@@ -3,8 +3,9 @@
  * Profiles one replica under one HTTP load (for `--cpu-prof` analysis of a hot path):
  *   node bench/profile.js <reads|health|transfers> <profileDir>
  * (BENCH_NO_PROF=1: no profile, just req/s and the replica's CPU time per request;
- *  BENCH_ENV='{"DB_POOL_SIZE":"4"}': replica settings; BENCH_NODE_ARGS: extra node flags.)
- * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives 10 s of load.
+ *  BENCH_ENV='{"DB_POOL_SIZE":"4"}': replica settings; BENCH_NODE_ARGS: extra node flags;
+ *  BENCH_NODE=/path/to/node: the replica's node binary; BENCH_PROFILE_SEC: load duration, 10 s.)
+ * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives the load.
  */
 const { randomUUID } = require('node:crypto');
 const { Client } = require('pg');
@@ -61,9 +62,9 @@ async function main() {
             },
           }
         : { urls: [`${a.baseUrl}/api/v1/accounts/${accounts[0]}`], headers };
-  process.stdout.write(`[profile] driving ${kind} load for 10 s (replica pid ${a.pid})\n`);
+  process.stdout.write(`[profile] driving ${kind} load (replica pid ${a.pid}, ${procs.REPLICA_NODE})\n`);
   const [user0, system0] = [procs.cpuMs(a.pid, 'user'), procs.cpuMs(a.pid, 'system')];
-  const res = await http.run({ connections: 32, durationSec: 10, ...opts });
+  const res = await http.run({ connections: 32, durationSec: Number(process.env.BENCH_PROFILE_SEC || 10), ...opts });
   // CPU the replica used per request (user + system): steadier than req/s on a shared machine.
   const perRequest = (ms) => Math.round((ms * 1000) / res.total);
   const cpuUs = { user: perRequest(procs.cpuMs(a.pid, 'user') - user0), system: perRequest(procs.cpuMs(a.pid, 'system') - system0) };

@@ -6,7 +6,8 @@
  * socket.io-client, all on 127.0.0.1, each phase bounded in time. Anchors: pgbench TPC-B at the
  * same client count, a bare Fastify hello-world, a bare socket.io + redis-adapter fan-out; the
  * first two alternate with the phase they anchor (transfers, /health/live) in ROUNDS slices.
- * Prints a table and writes bench/results/<UTC timestamp>.json.
+ * Prints a table and writes bench/results/<UTC timestamp>.json. BENCH_NODE=/path/to/node runs the
+ * replicas and anchors on another node binary (e.g. the next LTS) than the bench's own.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const { writeFileSync, mkdirSync } = require('node:fs');
@@ -81,8 +82,26 @@ function pgbenchRun({ env, conn }, clients, sec) {
   return Number(m[1]);
 }
 
+/**
+ * User+system CPU of some processes (from /proc) between creation and usPer(), less the spans
+ * handed to exclude() or, once include() is called, only those spans: DESIGN §9 cpuUsPerRequest.
+ */
+function cpuMeter(pids) {
+  const ms = () => pids.reduce((n, pid) => n + procs.cpuMs(pid), 0);
+  const start = ms();
+  let excluded = 0;
+  let included;
+  return {
+    ms,
+    exclude: (d) => (excluded += d),
+    include: (d) => (included = (included ?? 0) + d),
+    usPer: (requests) => Math.round(((included ?? ms() - start - excluded) * 1000) / Math.max(1, requests)),
+  };
+}
+
 async function spawnReady(args, stdinPipe = false) {
-  const child = procs.track(spawn(process.execPath, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'] }), 'anchor');
+  // Anchors run on the replicas' runtime (BENCH_NODE), so a ratio compares like with like.
+  const child = procs.track(spawn(procs.REPLICA_NODE, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'] }), 'anchor');
   await new Promise((res, rej) => {
     child.stdout.on('data', (d) => String(d).includes('ready') && res());
     child.once('exit', (c) => rej(new Error(`anchor exited ${c}`)));
@@ -114,6 +133,8 @@ async function main() {
   log('starting PostgreSQL and Redis');
   const { serverUrl, dbUrl } = await procs.startDatabase();
   const redis = await procs.startRedis();
+  // The replicas' runtime (BENCH_NODE may point at another node binary than the bench's own).
+  const replicaNode = spawnSync(procs.REPLICA_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const serverVersion = spawnSync('psql', [serverUrl, '-tAc', 'SHOW server_version'], { encoding: 'utf8' }).stdout.trim();
 
   log('preparing pgbench TPC-B tables');
@@ -141,11 +162,20 @@ async function main() {
   const fport = await procs.freePort();
   const fastify = await spawnReady([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
   const fastifySlices = [];
+  // CPU per request: the replica's CPU over the whole phase minus what it used during the anchor's
+  // slices (idle timers), and the anchor's own CPU during its slices.
+  const healthCpu = cpuMeter([a.pid]);
+  const fastifyCpu = cpuMeter([fastify.pid]);
   const healthLive = await http.runSliced({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: PHASE_SEC }, ROUNDS, async () => {
+    const [replicaBefore, anchorBefore] = [healthCpu.ms(), fastifyCpu.ms()];
     fastifySlices.push(await http.run({ urls: [`http://127.0.0.1:${fport}/`], connections: 50, durationSec: PHASE_SEC / ROUNDS }));
+    healthCpu.exclude(healthCpu.ms() - replicaBefore);
+    fastifyCpu.include(fastifyCpu.ms() - anchorBefore);
   });
+  healthLive.cpuUsPerRequest = healthCpu.usPer(healthLive.total);
   await procs.stopChild(fastify);
-  const fastifyHello = { rps: Math.round(fastifySlices.reduce((n, r) => n + r.total, 0) / PHASE_SEC) };
+  const fastifyTotal = fastifySlices.reduce((n, r) => n + r.total, 0);
+  const fastifyHello = { rps: Math.round(fastifyTotal / PHASE_SEC), cpuUsPerRequest: fastifyCpu.usPer(fastifyTotal) };
 
   log('seeding accounts');
   const [teller] = await createUsers(dbUrl, 1, ['TELLER']);
@@ -161,10 +191,12 @@ async function main() {
   const auth = { authorization: `Bearer ${teller.token}` };
 
   log('phase: authenticated account reads');
+  const readsCpu = cpuMeter([a.pid, b.pid]);
   const accountReads = await http.run({
     urls: urlsAB(`/api/v1/accounts/${accounts[0]}`), connections: 64, durationSec: PHASE_SEC, headers: auth,
     setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${accounts[Math.floor(Math.random() * accounts.length)]}` }),
   });
+  accountReads.cpuUsPerRequest = readsCpu.usPer(accountReads.total);
 
   log('phase: transfers, alternating with its anchor, pgbench TPC-B');
   const pgbenchSlices = [];
@@ -223,12 +255,12 @@ async function main() {
   const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
   const results = {
     startedAt,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0].model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: serverVersion },
-    anchors: { pgbenchTps, pgbenchClients: CLIENTS, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0].model, memGiB: Math.round(totalmem() / 2 ** 30), node: replicaNode, postgres: serverVersion },
+    anchors: { pgbenchTps, pgbenchClients: CLIENTS, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest },
     phases: {
       transfers: { clients: CLIENTS, rps: transfers.rps, p50Ms: transfers.p50Ms, p95Ms: transfers.p95Ms, p99Ms: transfers.p99Ms, errors: transfers.errors, booksBalanced },
-      accountReads: { rps: accountReads.rps, p50Ms: accountReads.p50Ms, p95Ms: accountReads.p95Ms, p99Ms: accountReads.p99Ms, errors: accountReads.errors },
-      healthLive: { rps: healthLive.rps, p99Ms: healthLive.p99Ms, errors: healthLive.errors },
+      accountReads: { rps: accountReads.rps, p50Ms: accountReads.p50Ms, p95Ms: accountReads.p95Ms, p99Ms: accountReads.p99Ms, errors: accountReads.errors, cpuUsPerRequest: accountReads.cpuUsPerRequest },
+      healthLive: { rps: healthLive.rps, p99Ms: healthLive.p99Ms, errors: healthLive.errors, cpuUsPerRequest: healthLive.cpuUsPerRequest },
       throttleOff: { rps: throttleOff.rps, errors: throttleOff.errors },
       throttleOn: { rps: throttleOn.rps, errors: throttleOn.errors },
       bidFanout: { sockets: SOCKETS, replicas: 2, bidsPerSec: BIDS_PER_SEC, expected: bidFanout.expected, delivered: bidFanout.delivered, lost: bidFanout.lost, p50Ms: bidFanout.p50Ms, p99Ms: bidFanout.p99Ms, ...(bidFanout.error ? { error: bidFanout.error } : {}) },
@@ -239,6 +271,7 @@ async function main() {
       healthLiveVsFastify: round(healthLive.rps / fastifyHello.rps),
       throttleOnVsOff: round(throttleOn.rps / throttleOff.rps),
       fanoutP99VsBare: bidFanout.p99Ms === null ? null : round(bidFanout.p99Ms / Math.max(1, bare.p99Ms)),
+      healthLiveCpuVsFastify: round(healthLive.cpuUsPerRequest / fastifyHello.cpuUsPerRequest),
     },
     extra: { bareFanout: bare, bidFanoutDuplicates: bidFanout.duplicates, bidsAccepted: bidFanout.bidsAccepted, replicaB: { coldStartMs: Math.round(b.coldStartMs) } },
   };
@@ -287,15 +320,17 @@ function printTable(r) {
   const rows = [
     ['anchor: pgbench TPC-B tps (32 clients)', r.anchors.pgbenchTps],
     ['anchor: bare Fastify req/s', r.anchors.fastifyHelloRps],
+    ['anchor: bare Fastify CPU µs/request', r.anchors.fastifyHelloCpuUsPerRequest],
     ['anchor: bare socket.io fan-out p99 ms', r.anchors.bareSocketioP99Ms],
     ['transfers/s (32 clients)', `${r.phases.transfers.rps}  p50/p95/p99 ${r.phases.transfers.p50Ms}/${r.phases.transfers.p95Ms}/${r.phases.transfers.p99Ms} ms  errors ${r.phases.transfers.errors}  books ${r.phases.transfers.booksBalanced ? 'balanced' : 'NOT BALANCED'}`],
-    ['account reads/s', `${r.phases.accountReads.rps}  p50/p95/p99 ${r.phases.accountReads.p50Ms}/${r.phases.accountReads.p95Ms}/${r.phases.accountReads.p99Ms} ms  errors ${r.phases.accountReads.errors}`],
-    ['/health/live req/s', `${r.phases.healthLive.rps}  p99 ${r.phases.healthLive.p99Ms} ms  errors ${r.phases.healthLive.errors}`],
+    ['account reads/s', `${r.phases.accountReads.rps}  p50/p95/p99 ${r.phases.accountReads.p50Ms}/${r.phases.accountReads.p95Ms}/${r.phases.accountReads.p99Ms} ms  errors ${r.phases.accountReads.errors}  CPU ${r.phases.accountReads.cpuUsPerRequest} µs/req`],
+    ['/health/live req/s', `${r.phases.healthLive.rps}  p99 ${r.phases.healthLive.p99Ms} ms  errors ${r.phases.healthLive.errors}  CPU ${r.phases.healthLive.cpuUsPerRequest} µs/req`],
     ['throttling off / on req/s', `${r.phases.throttleOff.rps} / ${r.phases.throttleOn.rps}  errors ${r.phases.throttleOff.errors}/${r.phases.throttleOn.errors}`],
     ['bid fan-out (1000 sockets, 2 replicas)', `p50/p99 ${r.phases.bidFanout.p50Ms}/${r.phases.bidFanout.p99Ms} ms  delivered ${r.phases.bidFanout.delivered}/${r.phases.bidFanout.expected}  lost ${r.phases.bidFanout.lost}`],
     ['cold start / idle RSS / peak RSS', `${r.process.coldStartMs} ms / ${r.process.idleRssMb} MB / ${r.process.peakRssMb} MB`],
     ['ratio transfers ÷ pgbench', r.ratios.transfersVsPgbench],
     ['ratio /health/live ÷ Fastify', r.ratios.healthLiveVsFastify],
+    ['ratio /health/live ÷ Fastify, CPU/request', r.ratios.healthLiveCpuVsFastify],
     ['ratio throttled ÷ unthrottled', r.ratios.throttleOnVsOff],
     ['ratio fan-out p99 ÷ bare p99', r.ratios.fanoutP99VsBare],
   ];

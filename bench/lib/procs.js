@@ -100,11 +100,17 @@ async function startDatabase() {
   return { serverUrl: pg.url, dbUrl };
 }
 
+/**
+ * The node binary replicas run on: BENCH_NODE=/path/to/node (e.g. the next LTS, to compare
+ * runtimes on the same build), else the one running the bench.
+ */
+const REPLICA_NODE = process.env.BENCH_NODE || process.execPath;
+
 /** Starts a replica and resolves once /health/ready answers 200; returns cold-start time. */
 async function startReplica(env, nodeArgs = []) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = track(spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.js')], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
+  const child = track(spawn(REPLICA_NODE, [...nodeArgs, join(ROOT, 'dist/main.js')], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -134,4 +140,4 @@ function cpuMs(pid, which = 'both') {
   return which === 'user' ? user : which === 'system' ? system : user + system;
 }
 
-module.exports = { ROOT, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs };
+module.exports = { ROOT, REPLICA_NODE, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs };

@@ -22,7 +22,7 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/config.service';
-import { HandlerMetadata } from '../../infra/http/handler-metadata';
+import { cachingReflector, HandlerMetadata } from '../../infra/http/handler-metadata';
 import { routeTemplate } from '../../infra/http/route-template';
 import type { AuthUser } from '../../auth/auth-user';
 import { bearerToken } from '../../auth/guards/jwt-auth.guard';
@@ -39,6 +39,9 @@ type Request = FastifyRequest & { user?: AuthUser; body?: { email?: unknown } };
 export class ThrottlingGuard extends ThrottlerGuard {
   private readonly enabled: boolean;
   private readonly skipAll: HandlerMetadata<boolean>;
+  /** Routes that opt out of, or override, the `ip` throttler take the library's general path. */
+  private readonly ipCustomised: HandlerMetadata<boolean>;
+  private readonly ip: { limit: number; ttl: number; blockDuration: number };
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -49,10 +52,18 @@ export class ThrottlingGuard extends ThrottlerGuard {
     private readonly ipProtection: IpProtectionService,
     private readonly tokens: TokenService,
   ) {
-    super(options, sharedStorage, reflector);
+    // The base guard reads five metadata keys per throttler on every request: cache them.
+    super(options, sharedStorage, cachingReflector(reflector));
     this.enabled = config.get('ENABLE_RATE_LIMITING');
     // A bare @SkipThrottle() opts a route out of every throttler.
     this.skipAll = HandlerMetadata.of<boolean>(reflector, 'THROTTLER:SKIPdefault');
+    this.ipCustomised = new HandlerMetadata<boolean>((context) =>
+      ['THROTTLER:SKIP', 'THROTTLER:LIMIT', 'THROTTLER:TTL', 'THROTTLER:BLOCK_DURATION', 'THROTTLER:TRACKER', 'THROTTLER:KEY_GENERATOR'].some(
+        (key) => reflector.getAllAndOverride<unknown>(key + IP_THROTTLER, [context.getHandler(), context.getClass()]) !== undefined,
+      ),
+    );
+    const ip = config.get('IP_BLOCK_THRESHOLD');
+    this.ip = { limit: ip.limit, ttl: ip.windowMs, blockDuration: config.get('IP_BLOCK_DURATION_S') * 1000 };
   }
 
   /**
@@ -61,6 +72,14 @@ export class ThrottlingGuard extends ThrottlerGuard {
    */
   override canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.skips(context)) return true as unknown as Promise<boolean>;
+    // Most routes have no budget: only the `ip` throttler applies, and it needs one storage call.
+    // The library's loop would add ~15 promises (awaited option values, tracker, key) per request.
+    if (budgetOf(context) === undefined && !this.ipCustomised.get(context)) {
+      const req = context.switchToHttp().getRequest<Request>();
+      return this.sharedStorage
+        .increment(ipSubject(clientIp(req)), this.ip.ttl, this.ip.limit, this.ip.blockDuration, IP_THROTTLER)
+        .then((record) => this.ipAllows(req, record));
+    }
     return super.canActivate(context);
   }
 
@@ -81,10 +100,7 @@ export class ThrottlingGuard extends ThrottlerGuard {
     const req = context.switchToHttp().getRequest<Request>();
     if (throttler.name === IP_THROTTLER) {
       const key = props.generateKey(context, await props.getTracker(req, context), IP_THROTTLER);
-      const record = (await this.sharedStorage.increment(key, props.ttl, props.limit, props.blockDuration, IP_THROTTLER)) as SharedThrottlerRecord;
-      if (!record.isBlocked) return true;
-      if (record.blockedNow) this.ipProtection.blockStarted(clientIp(req), record.timeToBlockExpire);
-      throw this.ipProtection.blockedError(record.timeToBlockExpire);
+      return this.ipAllows(req, await this.sharedStorage.increment(key, props.ttl, props.limit, props.blockDuration, IP_THROTTLER));
     }
 
     const budget = budgetOf(context);
@@ -95,6 +111,13 @@ export class ThrottlingGuard extends ThrottlerGuard {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.headers(rateLimitHeaders(decision));
     return true;
+  }
+
+  /** True when the IP may go on; throws 403 IP_BLOCKED (and reports a block that starts now) otherwise. */
+  private ipAllows(req: Request, record: SharedThrottlerRecord): boolean {
+    if (!record.isBlocked) return true;
+    if (record.blockedNow) this.ipProtection.blockStarted(clientIp(req), record.timeToBlockExpire);
+    throw this.ipProtection.blockedError(record.timeToBlockExpire);
   }
 
   /** The subject of a route budget: ip+email for sign-in, else the signed-in user, else the IP. */
