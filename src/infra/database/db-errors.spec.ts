@@ -1,4 +1,5 @@
 import { QueryRunnerAlreadyReleasedError } from 'typeorm/error/QueryRunnerAlreadyReleasedError';
+import { QueryRunnerProviderAlreadyReleasedError } from 'typeorm/error/QueryRunnerProviderAlreadyReleasedError';
 import { CommitOutcomeUnknownError, databaseFault, isConnectionFault, isDatabaseUnavailable } from './db-errors';
 
 describe('database faults', () => {
@@ -15,6 +16,7 @@ describe('database faults', () => {
     ['terminated connection', new Error('Connection terminated unexpectedly'), 'lost'],
     ['client no longer queryable', new Error('Client has encountered a connection error and is not queryable'), 'lost'],
     ['runner released by its dead connection (PITFALLS §9)', new QueryRunnerAlreadyReleasedError(), 'lost'],
+    ['entity manager of a runner released by its dead connection (soak seed 15)', new QueryRunnerProviderAlreadyReleasedError(), 'lost'],
     ['unknown commit outcome', new CommitOutcomeUnknownError(new Error('Connection terminated unexpectedly')), 'lost'],
     ['client-side query deadline', new Error('Query read timeout'), 'timeout'],
     ['serialization failure after retries', { code: '40001' }, 'busy'],

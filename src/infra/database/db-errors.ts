@@ -35,9 +35,10 @@ const MESSAGES: Array<[string, DatabaseFaultKind]> = [
 /**
  * TypeORM releases a query runner when its pooled connection emits an error (the server
  * restarted, the socket was reset); the runner's next query then throws this instead of a
- * connection error (PITFALLS §9). Our code never uses a runner after releasing it itself.
+ * connection error (PITFALLS §9); a query through the runner's EntityManager throws the
+ * "Provider" variant (found by the soak). Our code never uses a runner after releasing it itself.
  */
-const LOST_ERROR_NAMES = new Set(['QueryRunnerAlreadyReleasedError']);
+const LOST_ERROR_NAMES = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 
 /** Why `err` is a database fault, or undefined when it is not one (a bug, a constraint...). */
 export function databaseFault(err: unknown): DatabaseFaultKind | undefined {

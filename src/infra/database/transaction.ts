@@ -74,7 +74,8 @@ async function transactionOnce<T>(ds: DataSource, work: (tx: EntityManager) => P
     } catch (err) {
       await runner.query('ROLLBACK').catch(() => undefined);
       // A runner released before COMMIT was sent means COMMIT never left: rolled back for sure.
-      const neverSent = (err as { name?: string })?.name === 'QueryRunnerAlreadyReleasedError';
+      const name = (err as { name?: string })?.name;
+      const neverSent = name === 'QueryRunnerAlreadyReleasedError' || name === 'QueryRunnerProviderAlreadyReleasedError';
       throw isConnectionFault(err) && !neverSent ? new CommitOutcomeUnknownError(err) : err;
     }
     return result;
