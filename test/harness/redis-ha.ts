@@ -206,7 +206,8 @@ export async function startRedisSentinel(opts: { name?: string; password?: strin
           `sentinel down-after-milliseconds ${name} 1000`,
           `sentinel failover-timeout ${name} 5000`,
           `sentinel parallel-syncs ${name} 1`,
-          ...(opts.password ? [`sentinel auth-pass ${name} ${opts.password}`] : []),
+          // Sentinels guarded by the same password as the data nodes (as in common charts).
+          ...(opts.password ? [`sentinel auth-pass ${name} ${opts.password}`, `requirepass ${opts.password}`] : []),
           '',
         ].join('\n'),
       );
@@ -219,7 +220,7 @@ export async function startRedisSentinel(opts: { name?: string; password?: strin
     for (const s of sPorts) {
       const n = byPort.get(s)!;
       if (n.child.exitCode !== null) continue;
-      const out = redisCli(s, 'sentinel', 'get-master-addr-by-name', name).trim().split('\n');
+      const out = cli(s, 'sentinel', 'get-master-addr-by-name', name).trim().split('\n');
       if (out.length >= 2 && Number(out[1])) return Number(out[1]);
     }
     throw new Error('no sentinel answers');
@@ -227,7 +228,7 @@ export async function startRedisSentinel(opts: { name?: string; password?: strin
   // Every sentinel must know the replica and the other sentinels before a failover can happen.
   await until('sentinels see the replica and each other', 20_000, () =>
     sPorts.every((s) => {
-      const out = redisCli(s, 'sentinel', 'master', name);
+      const out = cli(s, 'sentinel', 'master', name);
       const lines = out.split('\n').map((l) => l.trim());
       const get = (k: string) => lines[lines.indexOf(k) + 1];
       return get('num-slaves') === '1' && get('num-other-sentinels') === '2';

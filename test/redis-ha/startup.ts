@@ -12,7 +12,7 @@ export async function expectStartRefused(dbUrl: string, env: Record<string, stri
   }
   expect(error?.message).toMatch(/app exited with 1 before ready/);
   const fatal = error!.message.split('\n').find((l) => l.includes('"level":"fatal"'));
-  expect(fatal).toMatch(message);
+  expect((JSON.parse(fatal ?? '{}') as { msg?: string }).msg).toMatch(message);
   // Bounded: the probes time out after 2 s; loading the app's modules alone takes up to ~17 s on a
   // busy test machine. A client retrying forever would run into the harness's 60 s deadline.
   expect(Date.now() - started).toBeLessThan(40_000);

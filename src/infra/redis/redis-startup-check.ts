@@ -18,17 +18,23 @@ export interface StartupCheck {
   unreachable: string[];
 }
 
+const isAuthError = (e: string) => /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(e);
+
 type Probe = { ok: true; value: unknown } | { ok: false; error: string; refused: boolean };
 
 async function probe(target: string | RedisOptions, run: (r: Redis) => Promise<unknown>): Promise<Probe> {
   const opts: RedisOptions = { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS, commandTimeout: PROBE_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false };
   const r = typeof target === 'string' ? new Redis(target, opts) : new Redis({ ...opts, ...target });
-  r.on('error', () => undefined);
+  // A refused AUTH arrives as an 'error' event, while the command fails with a queue error.
+  let refusedAuth: string | undefined;
+  r.on('error', (err: Error) => {
+    if (isAuthError(err.message)) refusedAuth = err.message;
+  });
   try {
     await r.connect();
     return { ok: true, value: await run(r) };
   } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
+    const error = refusedAuth ?? (err instanceof Error ? err.message : String(err));
     // Answers from a live server (auth, unknown command) versus no answer at all.
     const refused = /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username|ERR/.test(error);
     return { ok: false, error, refused };
@@ -37,7 +43,6 @@ async function probe(target: string | RedisOptions, run: (r: Redis) => Promise<u
   }
 }
 
-const isAuthError = (e: string) => /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(e);
 
 function credsSetting(t: RedisTopology): string {
   if (t.mode === 'standalone') {
@@ -67,11 +72,12 @@ async function checkSentinels(t: Extract<RedisTopology, { mode: 'sentinel' }>): 
   let primary: HostPort | undefined;
   let unknownName = 0;
   for (const s of t.sentinels) {
-    // Sentinels may or may not require the password; try without it after an auth refusal.
-    let p = await probe({ host: s.host, port: s.port, ...(t.password !== undefined ? { password: t.password } : {}) }, (r) =>
+    // Sentinels get the data password too (ioredis sends it to them): a sentinel without a
+    // password accepts that, one with another password refuses it.
+    const p = await probe({ host: s.host, port: s.port, ...(t.password !== undefined ? { password: t.password } : {}) }, (r) =>
       r.call('SENTINEL', 'get-master-addr-by-name', t.name),
     );
-    if (!p.ok && isAuthError(p.error)) p = await probe({ host: s.host, port: s.port }, (r) => r.call('SENTINEL', 'get-master-addr-by-name', t.name));
+    if (!p.ok && isAuthError(p.error)) return { fatal: `${credsSetting(t)} rejected by the sentinel at REDIS_SENTINELS ${address(s)}: ${p.error}`, unreachable };
     if (!p.ok) {
       if (p.refused && /unknown command|unknown subcommand/i.test(p.error)) {
         return { fatal: `REDIS_SENTINELS: ${address(s)} is not a Redis Sentinel (${p.error})`, unreachable };
