@@ -69,9 +69,11 @@ function loadConfigOrExit(): Config {
 async function checkRedisOrExit(config: Config, logger: ReturnType<typeof rootLogger>): Promise<void> {
   const topology = topologyOf(config);
   if (!topology) return;
+  const started = Date.now();
   const check = await checkRedisTopology(topology);
   if (check.fatal) {
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `Invalid configuration: ${check.fatal}`, problems: [check.fatal] })}\n`);
+    const checkMs = Date.now() - started;
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `Invalid configuration: ${check.fatal}`, problems: [check.fatal], checkMs })}\n`);
     process.exit(1);
   }
   logger.info({ mode: topology.mode, redis: describeTopology(topology), unreachable: check.unreachable }, 'redis topology');

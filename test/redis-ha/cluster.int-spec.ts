@@ -6,6 +6,7 @@
  */
 import { api, createDatabase, createUser, startApp, startRedis, type AppProcess, type RedisServer, type TestUser } from '../harness';
 import { startRedisCluster, type RedisClusterFixture } from '../harness/redis-ha';
+import { waitFor } from '../auctions/support';
 import { failoverUnderLoad } from './failover';
 import { replicaEnv, sharedStateSuite, startReplicas } from './suite';
 import { expectStartRefused } from './startup';
@@ -28,6 +29,8 @@ describe('shared state on Redis Cluster', () => {
   });
 
   it('names the topology and every node with its role and state', async () => {
+    // Right after start a busy machine may miss the 500 ms health ping once.
+    await waitFor(async () => (await api(a.baseUrl, 'GET', '/health/check')).body.components.redis.status === 'up', 10_000, 'redis up');
     const res = await api(a.baseUrl, 'GET', '/health/check');
     expect(res.body.components.redis).toMatchObject({ status: 'up', topology: 'cluster' });
     const nodes = res.body.components.redis.nodes as Array<{ address: string; role: string; state: string }>;

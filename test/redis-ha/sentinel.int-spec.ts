@@ -6,6 +6,7 @@
  */
 import { api, createDatabase, createUser, type AppProcess, type TestUser } from '../harness';
 import { startRedisSentinel, type RedisSentinelFixture } from '../harness/redis-ha';
+import { waitFor } from '../auctions/support';
 import { failoverUnderLoad } from './failover';
 import { expectStartRefused } from './startup';
 import { replicaEnv, sharedStateSuite, startReplicas } from './suite';
@@ -32,6 +33,8 @@ describe('shared state on Redis Sentinel', () => {
   });
 
   it('names the topology, the sentinels, the primary and the replica with their states', async () => {
+    // Right after start a busy machine may miss the 500 ms health ping once.
+    await waitFor(async () => (await api(b.baseUrl, 'GET', '/health/check')).body.components.redis.status === 'up', 10_000, 'redis up');
     const res = await api(b.baseUrl, 'GET', '/health/check');
     expect(res.body.components.redis).toMatchObject({ status: 'up', topology: 'sentinel' });
     const nodes = res.body.components.redis.nodes as Array<{ address: string; role: string; state: string }>;

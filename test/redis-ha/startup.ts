@@ -2,7 +2,6 @@
 import { startApp } from '../harness';
 
 export async function expectStartRefused(dbUrl: string, env: Record<string, string>, message: RegExp): Promise<void> {
-  const started = Date.now();
   let error: Error | undefined;
   try {
     const app = await startApp({ databaseUrl: dbUrl, env });
@@ -12,8 +11,9 @@ export async function expectStartRefused(dbUrl: string, env: Record<string, stri
   }
   expect(error?.message).toMatch(/app exited with 1 before ready/);
   const fatal = error!.message.split('\n').find((l) => l.includes('"level":"fatal"'));
-  expect((JSON.parse(fatal ?? '{}') as { msg?: string }).msg).toMatch(message);
-  // Bounded: the probes time out after 2 s; loading the app's modules alone takes up to ~17 s on a
-  // busy test machine. A client retrying forever would run into the harness's 60 s deadline.
-  expect(Date.now() - started).toBeLessThan(40_000);
+  const { msg, checkMs } = JSON.parse(fatal ?? '{}') as { msg?: string; checkMs?: number };
+  expect(msg).toMatch(message);
+  // Bounded, never a hang: the Redis check itself (each probe gives up after 2 s), measured by the
+  // app; loading its modules before the check can take ~20 s on a busy test machine.
+  expect(checkMs).toBeLessThan(10_000);
 }
