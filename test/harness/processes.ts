@@ -152,6 +152,8 @@ export interface StartAppOptions {
   port?: number;
   /** The app serves HTTPS (TLS_CERT_FILE/TLS_KEY_FILE in env); readiness is polled with this CA. */
   tlsCa?: string;
+  /** How long to wait for readiness (default 60 s). */
+  readyTimeoutMs?: number;
 }
 
 /** GET over HTTPS trusting `ca` (the global fetch cannot take a custom CA). */
@@ -214,7 +216,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     },
   };
   const path = opts.waitFor === 'live' ? '/health/live' : '/health/ready';
-  const deadline = Date.now() + 60_000;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before ready:\n${output.slice(-4000)}`);
     try {
@@ -225,7 +228,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     }
     if (Date.now() > deadline) {
       await app.kill();
-      throw new Error(`app not ready within 60 s:\n${output.slice(-4000)}`);
+      throw new Error(`app not ready within ${readyTimeoutMs / 1000} s:\n${output.slice(-4000)}`);
     }
     await sleep(100);
   }

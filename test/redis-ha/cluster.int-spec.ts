@@ -22,7 +22,7 @@ describe('shared state on Redis Cluster', () => {
     [cluster, dbUrl] = await Promise.all([startRedisCluster(), createDatabase()]);
     [a, b] = await startReplicas(dbUrl, replicaEnv({ REDIS_CLUSTER_NODES: cluster.nodes }));
     admin = await createUser(dbUrl, { roles: ['ADMIN'] });
-  });
+  }, 240_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await cluster?.stop();
@@ -52,7 +52,7 @@ describe('shared state on Redis Cluster', () => {
       // Side by side: each start costs the app's module loading (~15 s on a busy machine).
       await Promise.all([
         (async () => {
-          const app = await startApp({ databaseUrl: dbUrl, env: { REDIS_CLUSTER_NODES: `127.0.0.1:1,${cluster.nodes}` } });
+          const app = await startApp({ databaseUrl: dbUrl, env: { REDIS_CLUSTER_NODES: `127.0.0.1:1,${cluster.nodes}` }, readyTimeoutMs: 110_000 });
           try {
             expect((await api(app.baseUrl, 'GET', '/health/check')).body.components.redis.status).toBe('up');
           } finally {
@@ -64,7 +64,7 @@ describe('shared state on Redis Cluster', () => {
     } finally {
       await standalone.stop();
     }
-  });
+  }, 180_000);
 
   it('survives a primary failover under load (the last test: the fixture is changed by it)', async () => {
     await failoverUnderLoad(a, b, dbUrl, {
@@ -74,5 +74,5 @@ describe('shared state on Redis Cluster', () => {
         return { waitPromoted: () => cluster.waitFailover(`bw:auction-timer:${auctionId}`, port) };
       },
     });
-  });
+  }, 180_000);
 });

@@ -26,7 +26,7 @@ describe('shared state on Redis Sentinel', () => {
     topology = { REDIS_SENTINELS: sentinel.sentinels, REDIS_SENTINEL_NAME: sentinel.name, REDIS_PASSWORD: PASSWORD };
     [a, b] = await startReplicas(dbUrl, replicaEnv(topology));
     admin = await createUser(dbUrl, { roles: ['ADMIN'] });
-  });
+  }, 240_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await sentinel?.stop();
@@ -57,7 +57,7 @@ describe('shared state on Redis Sentinel', () => {
       expectStartRefused(dbUrl, { ...topology, REDIS_PASSWORD: 'wrong-password' }, /^Invalid configuration: REDIS_PASSWORD rejected/),
       expectStartRefused(dbUrl, { ...topology, REDIS_PASSWORD: '' }, /^Invalid configuration: REDIS_PASSWORD rejected/),
     ]);
-  });
+  }, 180_000);
 
   it('survives a primary failover under load (the last test: the fixture is changed by it)', async () => {
     await failoverUnderLoad(a, b, dbUrl, {
@@ -67,5 +67,5 @@ describe('shared state on Redis Sentinel', () => {
         return { waitPromoted: () => sentinel.waitFailover(port) };
       },
     });
-  });
+  }, 180_000);
 });

@@ -36,7 +36,9 @@ export function replicaEnv(topology: Record<string, string>): Record<string, str
 }
 
 export async function startReplicas(dbUrl: string, env: Record<string, string>): Promise<[AppProcess, AppProcess]> {
-  const [a, b] = await Promise.all([startApp({ databaseUrl: dbUrl, env }), startApp({ databaseUrl: dbUrl, env })]);
+  // Six Redis servers, two apps and the suite share 2 busy cores: a start can outlast 60 s.
+  const opts = { databaseUrl: dbUrl, env, readyTimeoutMs: 110_000 };
+  const [a, b] = await Promise.all([startApp(opts), startApp(opts)]);
   return [a, b];
 }
 

@@ -15,14 +15,9 @@ import { LOGGER } from '../logging/logging.module';
 import { ShutdownService } from '../lifecycle/shutdown.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { RedisFactory, type RedisClient } from './redis.factory';
-import { address, reconnectDelay, type RedisMode } from './redis-topology';
+import { address, parseClusterNodes, reconnectDelay, type RedisMode, type RedisNodeState } from './redis-topology';
 
-export interface RedisNodeState {
-  address: string;
-  role: 'primary' | 'replica' | 'sentinel' | 'unknown';
-  state: 'up' | 'down';
-  detail?: string;
-}
+export type { RedisNodeState };
 
 const QUERY_TIMEOUT_MS = 500;
 
@@ -34,20 +29,6 @@ function within<T>(work: Promise<T>, ms = QUERY_TIMEOUT_MS): Promise<T> {
       (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
     );
   });
-}
-
-/** `CLUSTER NODES` lines → states (pure; exported for unit tests). */
-export function parseClusterNodes(text: string): RedisNodeState[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((line) => {
-      const [, addr, flags, , , , , link] = line.split(' ');
-      const hostPort = addr.split('@')[0];
-      const role = /master/.test(flags) ? 'primary' : /slave/.test(flags) ? 'replica' : 'unknown';
-      const failed = /(^|,)(fail\??|noaddr|handshake)(,|$)/.test(flags) || link !== 'connected';
-      return { address: hostPort, role, state: failed ? 'down' : 'up', ...(failed ? { detail: `${flags} ${link}` } : {}) };
-    });
 }
 
 /** `SENTINEL MASTER`/`REPLICAS` flat field lists → a record. */

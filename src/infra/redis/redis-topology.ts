@@ -109,3 +109,25 @@ export function clusterOptions(t: Extract<RedisTopology, { mode: 'cluster' }>, r
     redisOptions: nodeOptions(t, role),
   };
 }
+
+export interface RedisNodeState {
+  address: string;
+  role: 'primary' | 'replica' | 'sentinel' | 'unknown';
+  state: 'up' | 'down';
+  detail?: string;
+}
+
+/** `CLUSTER NODES` lines → states (/health/check). */
+export function parseClusterNodes(text: string): RedisNodeState[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const [, addr, flags, , , , , link] = line.split(' ');
+      const hostPort = addr.split('@')[0];
+      const role = /master/.test(flags) ? 'primary' : /slave/.test(flags) ? 'replica' : 'unknown';
+      const failed = /(^|,)(fail\??|noaddr|handshake)(,|$)/.test(flags) || link !== 'connected';
+      return { address: hostPort, role, state: failed ? 'down' : 'up', ...(failed ? { detail: `${flags} ${link}` } : {}) };
+    });
+}
+
