@@ -39,6 +39,7 @@ export async function failoverUnderLoad(a: AppProcess, b: AppProcess, dbUrl: str
 
   const statuses: number[] = [];
   let hammerAllowed = 0;
+  let hammerCalls = 0;
   let running = true;
   let amount = 1;
   // Four bidders at about 3 bids/s stay under the bid budget (20/60 each) for the whole test.
@@ -56,6 +57,7 @@ export async function failoverUnderLoad(a: AppProcess, b: AppProcess, dbUrl: str
     for (let n = 0; running; n++) {
       const res = await api(n % 2 ? a.baseUrl : b.baseUrl, 'GET', STATUS_ROUTE, as(undefined, hammer.token)).catch(() => ({ status: 0 }));
       record(res.status);
+      hammerCalls++;
       if (res.status === 200) hammerAllowed++;
     }
   };
@@ -70,7 +72,9 @@ export async function failoverUnderLoad(a: AppProcess, b: AppProcess, dbUrl: str
       await sleep(300);
     }
   };
-  const load = Promise.all([...range(1, 3).map(worker), hammering(), bidding()]);
+  // The hammering subject gets three parallel loops: enough calls that a fallback without a limit
+  // would let far more than the bound through.
+  const load = Promise.all([...range(1, 2).map(worker), hammering(), hammering(), hammering(), bidding()]);
 
   await sleep(1_500);
   const lastSeq = Math.max(0, ...dropping.seqs());
@@ -133,6 +137,7 @@ export async function failoverUnderLoad(a: AppProcess, b: AppProcess, dbUrl: str
     promotedMs,
     recoveredMs,
     requests: statuses.length,
+    hammerCalls: hammerCalls,
     status503: count(statuses, 503),
     hammerAllowed,
     bidUpdateMinMs: Math.min(...latencies),
