@@ -19,6 +19,7 @@ const jwt = require('jsonwebtoken');
 const procs = require('./lib/procs');
 const http = require('./lib/http-load');
 const { connectClients } = require('./lib/fanout');
+const { startRedisCluster } = require('./lib/redis-cluster');
 
 const PHASE_SEC = Number(process.env.BENCH_PHASE_SEC || 10);
 const CLIENTS = 32;
@@ -252,6 +253,29 @@ async function main() {
   }
 
   const peak = Math.max(procs.rss(a.pid).peakMb, procs.rss(b.pid).peakMb);
+  await Promise.all([procs.stopChild(a.child), procs.stopChild(b.child)]);
+
+  // The same throttling and fan-out phases on a 3+3 Redis Cluster (DESIGN §9 `phasesCluster`),
+  // so Cluster's cost (slot routing, sharded pub/sub) is measured, not assumed.
+  log('phasesCluster: starting a 3-primary/3-replica Redis Cluster and two replicas on it');
+  const cluster = await startRedisCluster();
+  const clusterEnv = { ...env, REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.nodes };
+  const ca = await procs.startReplica(clusterEnv);
+  const cb = await procs.startReplica(clusterEnv);
+  const cc = await procs.startReplica({ ...clusterEnv, ENABLE_RATE_LIMITING: 'false' });
+  log('phasesCluster: throttling on vs off');
+  const clusterThrottleOn = await http.run({ urls: [ca.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
+  const clusterThrottleOff = await http.run({ urls: [cc.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
+  await procs.stopChild(cc.child);
+  log('phasesCluster: bid fan-out');
+  let clusterFanout;
+  try {
+    clusterFanout = await appFanout(dbUrl, ca, cb);
+  } catch (err) {
+    log(`cluster bid fan-out phase failed: ${err.message}`);
+    clusterFanout = { expected: null, delivered: null, lost: null, p50Ms: null, p99Ms: null, error: String(err.message) };
+    process.exitCode = 1;
+  }
   const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
   const results = {
     startedAt,
@@ -264,6 +288,18 @@ async function main() {
       throttleOff: { rps: throttleOff.rps, errors: throttleOff.errors },
       throttleOn: { rps: throttleOn.rps, errors: throttleOn.errors },
       bidFanout: { sockets: SOCKETS, replicas: 2, bidsPerSec: BIDS_PER_SEC, expected: bidFanout.expected, delivered: bidFanout.delivered, lost: bidFanout.lost, p50Ms: bidFanout.p50Ms, p99Ms: bidFanout.p99Ms, ...(bidFanout.error ? { error: bidFanout.error } : {}) },
+    },
+    phasesCluster: {
+      redis: { primaries: 3, replicas: 3, pubsub: 'sharded' },
+      throttleOff: { rps: clusterThrottleOff.rps, errors: clusterThrottleOff.errors },
+      throttleOn: { rps: clusterThrottleOn.rps, errors: clusterThrottleOn.errors },
+      bidFanout: { sockets: SOCKETS, replicas: 2, bidsPerSec: BIDS_PER_SEC, expected: clusterFanout.expected, delivered: clusterFanout.delivered, lost: clusterFanout.lost, p50Ms: clusterFanout.p50Ms, p99Ms: clusterFanout.p99Ms, ...(clusterFanout.error ? { error: clusterFanout.error } : {}) },
+      ratios: {
+        throttleOnVsOff: round(clusterThrottleOn.rps / clusterThrottleOff.rps),
+        fanoutP99VsBare: clusterFanout.p99Ms === null ? null : round(clusterFanout.p99Ms / Math.max(1, bare.p99Ms)),
+        throttleOnVsStandalone: round(clusterThrottleOn.rps / throttleOn.rps),
+        fanoutP99VsStandalone: clusterFanout.p99Ms === null || bidFanout.p99Ms === null ? null : round(clusterFanout.p99Ms / Math.max(1, bidFanout.p99Ms)),
+      },
     },
     process: { coldStartMs: Math.round(a.coldStartMs), idleRssMb: round(idle.rssMb, 1), peakRssMb: round(peak, 1) },
     ratios: {
@@ -332,6 +368,10 @@ function printTable(r) {
     ['ratio /health/live ÷ Fastify', r.ratios.healthLiveVsFastify],
     ['ratio /health/live ÷ Fastify, CPU/request', r.ratios.healthLiveCpuVsFastify],
     ['ratio throttled ÷ unthrottled', r.ratios.throttleOnVsOff],
+    ['cluster: throttling off / on req/s', `${r.phasesCluster.throttleOff.rps} / ${r.phasesCluster.throttleOn.rps}  errors ${r.phasesCluster.throttleOff.errors}/${r.phasesCluster.throttleOn.errors}`],
+    ['cluster: bid fan-out', `p50/p99 ${r.phasesCluster.bidFanout.p50Ms}/${r.phasesCluster.bidFanout.p99Ms} ms  delivered ${r.phasesCluster.bidFanout.delivered}/${r.phasesCluster.bidFanout.expected}  lost ${r.phasesCluster.bidFanout.lost}`],
+    ['cluster: ratio throttled ÷ unthrottled', r.phasesCluster.ratios.throttleOnVsOff],
+    ['cluster ÷ standalone: throttled req/s, fan-out p99', `${r.phasesCluster.ratios.throttleOnVsStandalone}, ${r.phasesCluster.ratios.fanoutP99VsStandalone}`],
     ['ratio fan-out p99 ÷ bare p99', r.ratios.fanoutP99VsBare],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

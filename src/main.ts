@@ -24,6 +24,8 @@ import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { MetricsService } from './metrics/metrics.service';
 import { SecurityEventsService } from './security/security-events.service';
 import { RedisFactory } from './infra/redis/redis.factory';
+import { checkRedisTopology } from './infra/redis/redis-startup-check';
+import { describeTopology, topologyOf } from './infra/redis/redis-topology';
 import { RedisIoAdapter } from './auctions/redis-io.adapter';
 import { registerSecurityHeaderExtras, SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
 import { corsOptions } from './security/http/cors';
@@ -44,9 +46,25 @@ function loadConfigOrExit(): Config {
   }
 }
 
+/** Stops the start when a Redis setting can never work (bounded: a few seconds); see redis-startup-check. */
+async function checkRedisOrExit(config: Config, logger: ReturnType<typeof rootLogger>): Promise<void> {
+  const topology = topologyOf(config);
+  if (!topology) return;
+  const started = Date.now();
+  const check = await checkRedisTopology(topology);
+  if (check.fatal) {
+    const checkMs = Date.now() - started;
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `Invalid configuration: ${check.fatal}`, problems: [check.fatal], checkMs })}\n`);
+    process.exit(1);
+  }
+  logger.info({ mode: topology.mode, redis: describeTopology(topology), unreachable: check.unreachable }, 'redis topology');
+  if (check.unreachable.length > 0) logger.warn({ unreachable: check.unreachable }, 'redis: some servers did not answer at start');
+}
+
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = rootLogger(config.LOG_LEVEL);
+  await checkRedisOrExit(config, logger);
   const https =
     config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }

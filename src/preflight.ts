@@ -4,7 +4,8 @@
  * Run by the Helm migration Job after migrating, and by operators before a rollout.
  */
 import 'reflect-metadata';
-import { Redis } from 'ioredis';
+import { checkRedisTopology } from './infra/redis/redis-startup-check';
+import { describeTopology, topologyOf } from './infra/redis/redis-topology';
 import { parseConfig, ConfigError, type Config } from './config/config.schema';
 import { createDataSource } from './infra/database/data-source';
 
@@ -49,22 +50,17 @@ async function checkDatabase(config: Config, checks: Check[]): Promise<void> {
 }
 
 async function checkRedis(config: Config, checks: Check[]): Promise<void> {
-  if (!config.REDIS_URL) {
-    checks.push({ name: 'redis', ok: config.NODE_ENV !== 'production', detail: 'REDIS_URL not set (single-instance mode)' });
+  const topology = topologyOf(config);
+  if (!topology) {
+    checks.push({ name: 'redis', ok: config.NODE_ENV !== 'production', detail: 'no Redis topology set (single-instance mode)' });
     return;
   }
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    const started = Date.now();
-    await timed(() => redis.connect(), 3000);
-    await timed(() => redis.ping(), 1000);
-    checks.push({ name: 'redis', ok: true, detail: `reachable in ${Date.now() - started} ms` });
-  } catch (err) {
-    checks.push({ name: 'redis', ok: false, detail: `unreachable: ${(err as Error).message}` });
-  } finally {
-    redis.disconnect();
-  }
+  const started = Date.now();
+  const check = await checkRedisTopology(topology);
+  const what = `${topology.mode} ${describeTopology(topology)}`;
+  if (check.fatal) checks.push({ name: 'redis', ok: false, detail: check.fatal });
+  else if (check.unreachable.length > 0) checks.push({ name: 'redis', ok: false, detail: `${what}: unreachable: ${check.unreachable.join('; ')}` });
+  else checks.push({ name: 'redis', ok: true, detail: `${what}: reachable in ${Date.now() - started} ms` });
 }
 
 async function main(): Promise<number> {

@@ -14,13 +14,12 @@
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import { DataSource } from 'typeorm';
 import { LOGGER } from '../infra/logging/logging.module';
 import { ShutdownService } from '../infra/lifecycle/shutdown.service';
-import { RedisFactory } from '../infra/redis/redis.factory';
+import { RedisFactory, type RedisClient } from '../infra/redis/redis.factory';
 import { AuctionsRepository } from './auctions.repository';
 import type { AuctionResponse } from './dto/auction.dto';
 import { EventSequencer, type AuctionEvent } from './event-sequencer';
@@ -49,7 +48,7 @@ export class AuctionEventsRelay implements OnModuleInit {
   private readonly rooms = new Map<string, RoomState>();
   private readonly listeners: Array<(event: AuctionEvent) => void> = [];
   private server?: Server;
-  private pub?: Redis;
+  private pub?: RedisClient;
   private catchUpTimer?: NodeJS.Timeout;
 
   constructor(

@@ -1,19 +1,21 @@
 /**
  * The Socket.IO server behind every gateway: path /api/socket.io, Origin checked against
- * CORS_ORIGINS (empty: same-origin and non-browser clients only), and, when REDIS_URL is set,
- * the @socket.io/redis-adapter so room broadcasts (timer_tick) reach sockets on every replica.
- * Without REDIS_URL the default in-process adapter serves the single instance.
+ * CORS_ORIGINS (empty: same-origin and non-browser clients only), and, when Redis is configured,
+ * the @socket.io/redis-adapter so room broadcasts (timer_tick) reach sockets on every replica:
+ * classic pub/sub on one server or Sentinel; on a Cluster, REDIS_CLUSTER_PUBSUB chooses sharded
+ * pub/sub (SSUBSCRIBE per shard, each message only on its shard) or classic pub/sub (every
+ * message crosses the whole cluster bus). Without Redis the in-process adapter serves the single
+ * instance.
  * Clients behind a load balancer without sticky sessions must use transports: ['websocket'].
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage } from 'node:http';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'socket.io';
 import { AppConfig } from '../config/config.service';
-import { RedisFactory } from '../infra/redis/redis.factory';
+import { RedisFactory, type RedisClient } from '../infra/redis/redis.factory';
 import { SOCKET_PATH } from './auctions.gateway';
 
 /**
@@ -21,13 +23,13 @@ import { SOCKET_PATH } from './auctions.gateway';
  * while Redis is down would reject unhandled. Swallow (and log once per outage) instead: the
  * ordered events have their own catch-up, and a lost tick is replaced a second later.
  */
-function guardedPublisher(client: Redis, logger: Logger): Redis {
+function guardedPublisher<T extends RedisClient>(client: T, logger: Logger): T {
   let warned = false;
   return new Proxy(client, {
     get(target, prop, receiver) {
-      if (prop !== 'publish') return Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== 'publish' && prop !== 'spublish') return Reflect.get(target, prop, receiver) as unknown;
       return (channel: string, message: string | Buffer) =>
-        target.publish(channel, message).then(
+        target[prop](channel, message).then(
           (n) => {
             warned = false;
             return n;
@@ -60,7 +62,7 @@ export function originAllowed(
 }
 
 export class RedisIoAdapter extends IoAdapter {
-  private adapterConstructor?: ReturnType<typeof createAdapter>;
+  private adapterConstructor?: ReturnType<typeof createAdapter> | ReturnType<typeof createShardedAdapter>;
 
   constructor(
     app: INestApplicationContext,
@@ -74,10 +76,15 @@ export class RedisIoAdapter extends IoAdapter {
   /** Opens the pub/sub pair once, before the server is created (never per namespace). */
   async connect(): Promise<void> {
     if (!this.redis.enabled) return;
+    const sharded = this.redis.topology?.mode === 'cluster' && this.config.get('REDIS_CLUSTER_PUBSUB') === 'sharded';
     const pub = this.redis.create({ name: 'io-pub' });
-    const sub = this.redis.create({ name: 'io-sub', subscriber: true });
+    const sub = this.redis.create({ name: 'io-sub', subscriber: true, shardedSubscriber: sharded });
     await Promise.all([RedisFactory.waitReady(pub, 3_000), RedisFactory.waitReady(sub, 3_000)]);
-    this.adapterConstructor = createAdapter(guardedPublisher(pub, this.log), sub);
+    // The adapter's types name node-redis/ioredis loosely; both ioredis classes are accepted.
+    this.adapterConstructor = sharded
+      ? createShardedAdapter(guardedPublisher(pub, this.log) as never, sub as never)
+      : createAdapter(guardedPublisher(pub, this.log), sub);
+    this.log.info({ mode: this.redis.topology?.mode, pubsub: sharded ? 'sharded' : 'classic' }, 'socket.io fan-out over redis');
   }
 
   // Nest pins its own copy of socket.io; the types differ from ours only nominally.

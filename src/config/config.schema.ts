@@ -101,6 +101,31 @@ const url = (protocols: string[]) =>
       { message: `must be a URL (${protocols.join(' or ')})` },
     );
 
+/** "host:port,host:port" (IPv6 hosts in brackets), e.g. Sentinel or Cluster seed addresses. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+const hostPorts = z
+  .string()
+  .optional()
+  .transform((v, ctx): HostPort[] | undefined => {
+    const entries = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    if (entries.length === 0) return undefined;
+    return entries.map((entry) => {
+      const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(entry);
+      const port = m ? Number(m[2]) : 0;
+      if (!m || port < 1 || port > 65_535) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port (e.g. redis-0.redis:26379)` });
+        return { host: entry, port: 0 };
+      }
+      return { host: m[1].replace(/^\[|\]$/g, ''), port };
+    });
+  });
+
+/** The Redis topology settings; exactly one may be set (REDIS_SENTINELS counts with its name). */
+export const REDIS_TOPOLOGY_KEYS = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const;
+
 const optionalString = z
   .string()
   .optional()
@@ -118,6 +143,19 @@ export const configSchema = z
     DB_MIGRATE_ON_START: z.enum(['true', 'false', 'auto']).default('auto'),
     EMBEDDED_PG_DIR: z.string().default('./.data/postgres'),
     REDIS_URL: url(['redis:', 'rediss:']),
+    REDIS_SENTINELS: hostPorts,
+    REDIS_SENTINEL_NAME: z
+      .string()
+      .optional()
+      .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined)),
+    REDIS_CLUSTER_NODES: hostPorts,
+    REDIS_CLUSTER_PUBSUB: z.enum(['sharded', 'classic']).default('sharded'),
+    REDIS_USERNAME: z
+      .string()
+      .optional()
+      .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined)),
+    // Not trimmed: a password may contain spaces.
+    REDIS_PASSWORD: z.string().optional(),
     JWT_SECRET: z.string().default('dev-secret-change-in-production'),
     // Verify-only secrets during a rotation (comma-separated; a secret cannot contain a comma).
     JWT_PREVIOUS_SECRETS: list,
@@ -189,6 +227,20 @@ export const configSchema = z
     RETENTION_MAIL_OUTBOX_DAYS: int(14, 0),
   })
   .superRefine((c, ctx) => {
+    const topologies = REDIS_TOPOLOGY_KEYS.filter((k) => c[k] !== undefined);
+    if (topologies.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [topologies.join(', ')],
+        message: `set only one Redis topology: ${topologies.join(' and ')} are both set`,
+      });
+    }
+    if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_NAME) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'is required with REDIS_SENTINELS (the monitored primary\'s name)' });
+    }
+    if (c.REDIS_SENTINEL_NAME && !c.REDIS_SENTINELS) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'is required with REDIS_SENTINEL_NAME (host:port of each sentinel)' });
+    }
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({
         code: 'custom',
@@ -210,7 +262,9 @@ function productionProblems(env: Record<string, string>): string[] {
   if (env.NODE_ENV !== 'production') return [];
   const problems: string[] = [];
   if (!env.DATABASE_URL) problems.push('DATABASE_URL is required in production');
-  if (!env.REDIS_URL) problems.push('REDIS_URL is required in production');
+  if (!REDIS_TOPOLOGY_KEYS.some((k) => env[k])) {
+    problems.push('REDIS_URL (or REDIS_SENTINELS with REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES) is required in production');
+  }
   if (isWeakSecret(env.JWT_SECRET ?? '')) {
     problems.push('JWT_SECRET is weak: use at least 32 random characters, not a well-known default');
   }

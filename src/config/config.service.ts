@@ -22,8 +22,9 @@ export class AppConfig {
     return this.values.NODE_ENV === 'production';
   }
 
-  /** True when no REDIS_URL: in-process stores, one replica only. */
+  /** True when no Redis topology is set: in-process stores, one replica only. */
   get singleInstance(): boolean {
-    return this.values.REDIS_URL === undefined;
+    const c = this.values;
+    return c.REDIS_URL === undefined && c.REDIS_SENTINELS === undefined && c.REDIS_CLUSTER_NODES === undefined;
   }
 }

@@ -63,7 +63,7 @@ export class HealthController {
   @ApiOperation({ summary: "Each component's status, circuit breakers and degraded features; no secrets" })
   @ApiOkResponse({ type: HealthCheckDto })
   async check(@Res() reply: FastifyReply): Promise<void> {
-    const components = await Promise.all([this.indicators.database(), this.indicators.redis('down')]);
+    const components = await Promise.all([this.indicators.database(), this.indicators.redis('down', { nodes: true })]);
     const merged = Object.assign({}, ...components) as Record<string, { status: string }>;
     const statuses = Object.values(merged).map((c) => c.status);
     const status = this.shutdown.isShuttingDown

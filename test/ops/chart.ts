@@ -122,7 +122,7 @@ export function envExampleKeys(): string[] {
   return [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
 }
 
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'JWT_PREVIOUS_SECRETS', 'SMTP_URL'];
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'REDIS_PASSWORD', 'JWT_SECRET', 'JWT_PREVIOUS_SECRETS', 'SMTP_URL'];
 
 /** Does a label selector (matchLabels or plain map) select pods with these labels? */
 export function selects(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {

@@ -20,7 +20,15 @@ import {
   selects,
   validateObject,
 } from './chart';
-import { helmBinary } from './helm-binary';
+import { helmBinary, runHelm } from './helm-binary';
+
+/** NOTES.txt as `helm install --dry-run=client` prints it (helm template does not render it). */
+function runNotes(opts: { set: Record<string, string> }): string {
+  const sets = Object.entries(opts.set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+  const r = runHelm(['install', 'acme', chartDir, '--namespace', 'bulwark', '--dry-run=client', ...sets]);
+  if (r.status !== 0) throw new Error(`helm install --dry-run failed: ${r.stderr}`);
+  return r.stdout.slice(r.stdout.indexOf('NOTES:'));
+}
 
 const FULLNAME = `${RELEASE}-bulwark`; // release name without "bulwark" gets the chart name appended
 
@@ -185,7 +193,7 @@ describe('helm template with default values', () => {
     expect(data).toMatchObject({ NODE_ENV: 'production', PORT: '3000', ENABLE_METRICS: 'true' });
   });
 
-  it('loads the ConfigMap and the chart Secret (with the four secret keys) into the app', () => {
+  it('loads the ConfigMap and the chart Secret (with the five secret keys) into the app', () => {
     const container = appContainer(objects);
     const configMap = findOne(objects, 'ConfigMap', FULLNAME);
     const secret = objects.find((o) => o.kind === 'Secret' && !o.metadata.annotations?.['helm.sh/hook'])!;
@@ -378,6 +386,65 @@ describe('helm template with the production example values', () => {
   it('applies the production config to the ConfigMap', () => {
     const data = findOne(objects, 'ConfigMap', FULLNAME).data;
     expect(data).toMatchObject({ TRUST_PROXY: values.config.TRUST_PROXY, CORS_ORIGINS: values.config.CORS_ORIGINS });
+  });
+});
+
+describe('helm template with each Redis topology', () => {
+  const sentinel = {
+    'redis.mode': 'sentinel',
+    'redis.sentinel.hosts': '{redis-node-0.redis-headless:26379,redis-node-1.redis-headless:26379}',
+    'redis.sentinel.name': 'mymaster',
+    'redis.passwordSecret.name': 'redis',
+  };
+  const cluster = { 'redis.mode': 'cluster', 'redis.cluster.nodes': '{redis-cluster-0.rc:6379,redis-cluster-1.rc:6379}', 'redis.username': 'bulwark' };
+
+  it('renders standalone by default: REDIS_URL from the Secret, no other topology set', () => {
+    const objects = renderChart();
+    const data = findOne(objects, 'ConfigMap', FULLNAME).data as Record<string, string>;
+    expect(data).toMatchObject({ REDIS_SENTINELS: '', REDIS_SENTINEL_NAME: '', REDIS_CLUSTER_NODES: '', REDIS_USERNAME: '' });
+    expect(appContainer(objects).env).toBeUndefined();
+  });
+
+  it('renders Sentinel with the password from another Secret, in the app and the migration Job', () => {
+    const objects = renderChart({ set: sentinel });
+    for (const obj of objects) validateObject(obj);
+    const data = findOne(objects, 'ConfigMap', FULLNAME).data as Record<string, string>;
+    expect(data).toMatchObject({
+      REDIS_SENTINELS: 'redis-node-0.redis-headless:26379,redis-node-1.redis-headless:26379',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_CLUSTER_NODES: '',
+    });
+    const password = { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis', key: 'redis-password' } } };
+    expect(appContainer(objects).env).toContainEqual(password);
+    const job = podSpec(findOne(objects, 'Job')).containers[0];
+    expect(job.env).toContainEqual(password);
+    expect(job.env).toContainEqual({ name: 'REDIS_SENTINEL_NAME', value: 'mymaster' });
+  });
+
+  it('renders Cluster seeds, the pub/sub mode and the ACL user', () => {
+    const objects = renderChart({ set: cluster });
+    for (const obj of objects) validateObject(obj);
+    const data = findOne(objects, 'ConfigMap', FULLNAME).data as Record<string, string>;
+    expect(data).toMatchObject({ REDIS_CLUSTER_NODES: 'redis-cluster-0.rc:6379,redis-cluster-1.rc:6379', REDIS_CLUSTER_PUBSUB: 'sharded', REDIS_SENTINELS: '', REDIS_USERNAME: 'bulwark' });
+  });
+
+  it.each([
+    ['a second topology (REDIS_URL with cluster)', { ...cluster, 'secrets.REDIS_URL': 'redis://cache:6379' }, /redis.mode is cluster but secrets.REDIS_URL is set/],
+    ['sentinel without a name', { 'redis.mode': 'sentinel', 'redis.sentinel.hosts': '{s:26379}' }, /sentinel/],
+    ['cluster without nodes', { 'redis.mode': 'cluster' }, /cluster/],
+    ['an unknown mode', { 'redis.mode': 'replicated' }, /mode/],
+    ['a seed that is not host:port', { ...cluster, 'redis.cluster.nodes': '{redis-cluster-0}' }, /nodes/],
+    ['the password in the ConfigMap', { 'config.REDIS_PASSWORD': 'x' }, /config/],
+  ])('refuses %s', (_name, set, message) => {
+    const r = helmTemplate({ set });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('says which topology is used in NOTES', () => {
+    const r = runNotes({ set: sentinel });
+    expect(r).toMatch(/Shared Redis: sentinel \(primary "mymaster" via redis-node-0\.redis-headless:26379,redis-node-1\.redis-headless:26379\), password from Secret redis key redis-password\./);
+    expect(r).not.toMatch(/secrets\.REDIS_URL/);
   });
 });
 

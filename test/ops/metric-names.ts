@@ -14,8 +14,9 @@ export const BULWARK_METRICS = {
     'rate_limited_requests_total',
     'ip_blocks_total',
     'errors_total',
+    'redis_failovers_total',
   ],
-  gauge: ['active_connections', 'circuit_breaker_state', 'db_pool_connections', 'db_pool_idle', 'db_pool_waiting'],
+  gauge: ['active_connections', 'redis_topology_info', 'circuit_breaker_state', 'db_pool_connections', 'db_pool_idle', 'db_pool_waiting'],
   histogram: ['http_request_duration_seconds', 'bid_latency_seconds'],
 };
 

@@ -85,7 +85,42 @@ Shared by the ConfigMap (app pods) and the migration Job (which runs before the 
 {{- range $key, $value := .Values.config }}
 {{- $_ := set $data $key (toString $value) }}
 {{- end }}
+{{- $redis := .Values.redis }}
+{{- $_ := set $data "REDIS_SENTINELS" (ternary (join "," $redis.sentinel.hosts) "" (eq $redis.mode "sentinel")) }}
+{{- $_ := set $data "REDIS_SENTINEL_NAME" (ternary $redis.sentinel.name "" (eq $redis.mode "sentinel")) }}
+{{- $_ := set $data "REDIS_CLUSTER_NODES" (ternary (join "," $redis.cluster.nodes) "" (eq $redis.mode "cluster")) }}
+{{- $_ := set $data "REDIS_CLUSTER_PUBSUB" (toString $redis.cluster.pubsub) }}
+{{- $_ := set $data "REDIS_USERNAME" (toString $redis.username) }}
 {{- toYaml $data }}
+{{- end }}
+
+{{/*
+Checks the Redis topology values: one topology only (the app refuses two at start).
+*/}}
+{{- define "bulwark.redisCheck" -}}
+{{- $redis := .Values.redis }}
+{{- if and (ne $redis.mode "standalone") .Values.secrets.REDIS_URL }}
+{{- fail (printf "redis.mode is %s but secrets.REDIS_URL is set: set exactly one Redis topology" $redis.mode) }}
+{{- end }}
+{{- if and (eq $redis.mode "sentinel") (or (empty $redis.sentinel.hosts) (empty $redis.sentinel.name)) }}
+{{- fail "redis.mode sentinel needs redis.sentinel.hosts and redis.sentinel.name" }}
+{{- end }}
+{{- if and (eq $redis.mode "cluster") (empty $redis.cluster.nodes) }}
+{{- fail "redis.mode cluster needs redis.cluster.nodes" }}
+{{- end }}
+{{- end }}
+
+{{/*
+REDIS_PASSWORD from redis.passwordSecret (an env entry wins over envFrom).
+*/}}
+{{- define "bulwark.redisPasswordEnv" -}}
+{{- with .Values.redis.passwordSecret.name }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.redis.passwordSecret.key }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -126,7 +161,7 @@ Data of the chart-managed Secret (only used when existingSecret is empty).
 */}}
 {{- define "bulwark.secretData" -}}
 {{- $data := dict }}
-{{- range $key := list "DATABASE_URL" "REDIS_URL" "JWT_SECRET" "JWT_PREVIOUS_SECRETS" "SMTP_URL" }}
+{{- range $key := list "DATABASE_URL" "REDIS_URL" "REDIS_PASSWORD" "JWT_SECRET" "JWT_PREVIOUS_SECRETS" "SMTP_URL" }}
 {{- $_ := set $data $key (index $.Values.secrets $key | default "" | toString) }}
 {{- end }}
 {{- toYaml $data }}

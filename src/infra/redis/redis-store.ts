@@ -1,6 +1,6 @@
 /** Redis SharedStore: every read-modify-write is one atomic command or Lua script. */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { BlockingWindowResult, SharedStore, WindowResult, WindowUsage } from './shared-store';
 import { BLOCKING_WINDOW_LUA, SLIDING_WINDOW_LUA, WINDOW_USAGE_LUA } from './sliding-window';
 
@@ -21,7 +21,7 @@ const RELEASE_LEASE_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = (Redis | Cluster) & {
   bwWindow(key: string, limit: number, windowMs: number, member: string): Promise<[number, number, number]>;
   bwBlockingWindow(
     key: string,
@@ -47,7 +47,7 @@ export class RedisStore implements SharedStore {
   private memberSeq = 0;
 
   constructor(
-    client: Redis,
+    client: Redis | Cluster,
     private readonly prefix = 'bw:',
   ) {
     client.defineCommand('bwWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
@@ -72,10 +72,13 @@ export class RedisStore implements SharedStore {
       ACQUIRE_LEASE_LUA,
       RELEASE_LEASE_LUA,
     ];
-    await Promise.all(scripts.map((lua) => this.redis.script('LOAD', lua))).catch(() => undefined);
+    // On a Cluster every primary keeps its own script cache; a failover brings a primary that
+    // has none, which defineCommand's EVALSHA → NOSCRIPT → EVAL fallback covers.
+    const nodes = 'isCluster' in this.redis && this.redis.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
+    await Promise.all(nodes.flatMap((n) => scripts.map((lua) => n.script('LOAD', lua)))).catch(() => undefined);
   }
 
-  get client(): Redis {
+  get client(): Redis | Cluster {
     return this.redis;
   }
 
@@ -142,14 +145,18 @@ export class RedisStore implements SharedStore {
     await this.redis.del(this.prefix + key);
   }
 
+  /** On a Cluster, SCAN sees one node's keys only: every primary is scanned. */
   async keys(prefix: string): Promise<string[]> {
+    const nodes = 'isCluster' in this.redis && this.redis.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
     const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      for (const k of batch) out.push(k.slice(this.prefix.length));
-    } while (cursor !== '0' && out.length < 10_000);
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        for (const k of batch) out.push(k.slice(this.prefix.length));
+      } while (cursor !== '0' && out.length < 10_000);
+    }
     return out;
   }
 

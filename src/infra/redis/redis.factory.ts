@@ -1,55 +1,53 @@
 /**
- * The one place Redis connections are made. Every client fails fast while Redis is down
- * (no offline queue, bounded retries per command, command timeout) and reconnects by itself
- * with capped backoff. Clients are closed in reverse order of creation at shutdown.
+ * The one place Redis connections are made, for whichever topology is configured (standalone,
+ * Sentinel or Cluster: see redis-topology.ts). Every client fails fast while Redis is down (no
+ * offline queue, bounded retries per command, command timeout) and reconnects by itself with
+ * capped backoff, also to a newly promoted primary. Clients are closed in reverse order of
+ * creation at shutdown.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppConfig } from '../../config/config.service';
 import { LOGGER } from '../logging/logging.module';
 import { ShutdownService } from '../lifecycle/shutdown.service';
+import { clusterOptions, redisOptions, topologyOf, type ClientRole, type RedisTopology } from './redis-topology';
 
-export interface RedisClientOptions {
-  /** Label for logs. */
-  name: string;
-  /** Subscribers must queue their SUBSCRIBE until connected; commands must not. */
-  subscriber?: boolean;
-  commandTimeoutMs?: number;
-  /** Batch commands issued in the same tick into one write (hot paths such as the limiter). */
-  autoPipelining?: boolean;
-}
+/** A connection to the configured Redis: one server (also via Sentinel) or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+export type RedisClientOptions = ClientRole;
 
 @Injectable()
 export class RedisFactory {
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
   private downSince: number | undefined;
+  readonly topology: RedisTopology | undefined;
 
   constructor(
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly shutdown: ShutdownService,
-  ) {}
-
-  get enabled(): boolean {
-    return !this.config.singleInstance;
+  ) {
+    this.topology = topologyOf(config.values);
   }
 
-  create(opts: RedisClientOptions): Redis {
-    const url = this.config.get('REDIS_URL');
-    if (!url) throw new Error('REDIS_URL is not set (single-instance mode)');
-    const options: RedisOptions = {
-      connectionName: `bulwark:${opts.name}`,
-      connectTimeout: 2_000,
-      commandTimeout: opts.subscriber ? undefined : (opts.commandTimeoutMs ?? 1_000),
-      maxRetriesPerRequest: opts.subscriber ? null : 1,
-      enableOfflineQueue: Boolean(opts.subscriber),
-      autoResubscribe: true,
-      enableAutoPipelining: Boolean(opts.autoPipelining),
-      lazyConnect: false,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-    };
-    const client = new Redis(url, options);
+  get enabled(): boolean {
+    return this.topology !== undefined;
+  }
+
+  create(opts: RedisClientOptions): RedisClient {
+    const t = this.topology;
+    if (!t) throw new Error('no Redis topology is set (single-instance mode)');
+    const client: RedisClient =
+      t.mode === 'cluster'
+        ? new Cluster(
+            t.nodes.map((n) => ({ host: n.host, port: n.port })),
+            clusterOptions(t, opts),
+          )
+        : t.mode === 'standalone'
+          ? new Redis(t.url, redisOptions(t, opts))
+          : new Redis(redisOptions(t, opts));
     client.on('error', (err: Error) => {
       if (this.downSince === undefined) {
         this.downSince = Date.now();
@@ -74,7 +72,7 @@ export class RedisFactory {
   }
 
   /** Resolves when the client is ready or after `timeoutMs` (start-up must not hang on Redis). */
-  static async waitReady(client: Redis, timeoutMs: number): Promise<boolean> {
+  static async waitReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
     if (client.status === 'ready') return true;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -15,6 +15,7 @@ import { MemoryStore } from './memory-store';
 import { RedisFactory } from './redis.factory';
 import { RedisStore } from './redis-store';
 import { ResilientStore } from './resilient-store';
+import { RedisTopologyMonitor } from './redis-topology.monitor';
 
 export const SHARED_STORE = Symbol('SHARED_STORE');
 
@@ -41,11 +42,12 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
 @Module({
   providers: [
     RedisFactory,
+    RedisTopologyMonitor,
     SingleInstanceNotice,
     {
       provide: SHARED_STORE,
       // Depends on DataSource only to open after it: shutdown closes in reverse order (Redis, then the pool).
-      inject: [RedisFactory, DataSource, AppConfig, DegradationRegistry, LOGGER, BreakerFactory],
+      inject: [RedisFactory, DataSource, AppConfig, DegradationRegistry, LOGGER, BreakerFactory, RedisTopologyMonitor],
       useFactory: async (
         factory: RedisFactory,
         _ds: DataSource,
@@ -53,9 +55,11 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
         degradation: DegradationRegistry,
         logger: Logger,
         breakers: BreakerFactory,
+        monitor: RedisTopologyMonitor,
       ) => {
         if (!factory.enabled) return new MemoryStore();
         const client = factory.create({ name: 'store' });
+        monitor.watch(client);
         await RedisFactory.waitReady(client, 3_000);
         const redisStore = new RedisStore(client);
         await redisStore.loadScripts();
@@ -79,6 +83,6 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
       },
     },
   ],
-  exports: [RedisFactory, SHARED_STORE],
+  exports: [RedisFactory, SHARED_STORE, RedisTopologyMonitor],
 })
 export class RedisModule {}
