@@ -4,7 +4,7 @@
  * Everything it starts it stops, by its own handles, also when something throws.
  */
 import { History, SoakClient, ok, type OpRecord } from './client';
-import { Checker } from './checker';
+import { Checker, revocationExcusedWindows } from './checker';
 import { FaultInjector, planFaults, type FaultKind, type FaultRecord } from './faults';
 import { Fleet } from './fleet';
 import { createPrng } from './prng';
@@ -180,7 +180,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       [...s.streams].map(([auctionId, seqs]) => ({ userId: s.userId, auctionId, seqs })),
     );
     const auctionStats = await checker.checkAuctions(history.ops, streams);
-    const authStats = checker.checkAuth(history.ops, families, opts.accessRevocation ?? true);
+    const authStats = checker.checkAuth(
+      history.ops,
+      families,
+      opts.accessRevocation ?? true,
+      revocationExcusedWindows(injector.records, end),
+    );
     const throttle = judgeThrottling(checker, history.ops, injector.records, fleet, end);
 
     const judged = INVARIANTS.filter((k) => k !== 'revokedSessionRejected' || (opts.accessRevocation ?? true));

@@ -20,9 +20,9 @@ describe('soak (60 s, seed 15, 2 replicas)', () => {
       seed: SEED,
       replicas: 2,
       redis: 'standalone',
-      // main keeps an access token valid until exp after sign-out; the revocation work (#19)
-      // makes it immediate. Flip to true (the CLI's default) once it has landed.
-      accessRevocation: false,
+      // Sign-out must bite on every replica (DESIGN §4): the checker probes every signed-out
+      // session's access token 1.5 s later (excused only inside Redis-side fault windows).
+      accessRevocation: true,
     });
     process.stdout.write(renderTable(result) + '\n');
     expect(result.violations).toEqual([]);
@@ -36,6 +36,9 @@ describe('soak (60 s, seed 15, 2 replicas)', () => {
     expect(injected.length).toBeGreaterThanOrEqual(4);
     expect(result.faults.filter((f) => f.error)).toEqual([]);
     expect((result.details.throttle as { refused429: number }).refused429).toBeGreaterThan(0);
+    // Sign-outs were really probed.
+    const auth = result.details.auth as { revokedProbes: number; revokedProbeExcused: number };
+    expect(auth.revokedProbes).toBeGreaterThan(0);
     // Every fault was recovered from, and most requests were answered without 5xx.
     expect(injected.filter((f) => f.recoveredMs === null)).toEqual([]);
     expect(result.availability.non5xxShare).toBeGreaterThan(0.9);
