@@ -8,7 +8,7 @@ import { api, createDatabase, createUser, startApp, startRedis, type AppProcess,
 import { startRedisCluster, type RedisClusterFixture } from '../harness/redis-ha';
 import { waitFor } from '../auctions/support';
 import { failoverUnderLoad } from './failover';
-import { replicaEnv, sharedStateSuite, startReplicas } from './suite';
+import { replicaEnv, sharedStateSuite, signOutRefusedEverywhere, startReplicas } from './suite';
 import { expectStartRefused } from './startup';
 
 describe('shared state on Redis Cluster', () => {
@@ -75,4 +75,9 @@ describe('shared state on Redis Cluster', () => {
       },
     });
   }, 180_000);
+
+  it('after the failover, a sign-out still ends the session on both replicas within 1 s', async () => {
+    // Each replica re-subscribed to the revocation feed on the new primary and re-read the state.
+    expect(await signOutRefusedEverywhere(a, b, dbUrl)).toBeLessThanOrEqual(1_000);
+  }, 60_000);
 });

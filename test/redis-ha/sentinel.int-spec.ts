@@ -9,7 +9,7 @@ import { startRedisSentinel, type RedisSentinelFixture } from '../harness/redis-
 import { waitFor } from '../auctions/support';
 import { failoverUnderLoad } from './failover';
 import { expectStartRefused } from './startup';
-import { replicaEnv, sharedStateSuite, startReplicas } from './suite';
+import { replicaEnv, sharedStateSuite, signOutRefusedEverywhere, startReplicas } from './suite';
 
 const PASSWORD = 'sentinel-test-password';
 
@@ -68,4 +68,9 @@ describe('shared state on Redis Sentinel', () => {
       },
     });
   }, 180_000);
+
+  it('after the failover, a sign-out still ends the session on both replicas within 1 s', async () => {
+    // Each replica re-subscribed to the revocation feed on the new primary and re-read the state.
+    expect(await signOutRefusedEverywhere(a, b, dbUrl)).toBeLessThanOrEqual(1_000);
+  }, 60_000);
 });

@@ -50,6 +50,35 @@ export async function throttleBurst(a: AppProcess, b: AppProcess, user: TestUser
   return results.map((r) => r.status);
 }
 
+/**
+ * Signs a fresh verified user in on replica A, signs out on A, and returns how long it took until
+ * BOTH replicas refused the session's access token (DESIGN §4: within 1 s). Every call names its
+ * own client address, so the low IP threshold of these replicas is never reached.
+ */
+export async function signOutRefusedEverywhere(a: AppProcess, b: AppProcess, dbUrl: string): Promise<number> {
+  const email = `ha-${randomInt(1e9)}@example.test`;
+  const signup = await api(a.baseUrl, 'POST', '/api/v1/auth/signup', { body: { email, password: PASSWORD }, ...as() });
+  expect(signup.status).toBe(201);
+  await sql(dbUrl, `UPDATE users SET email_verified_at = now() WHERE id = $1`, [signup.body.id]);
+  const signin = await api(a.baseUrl, 'POST', '/api/v1/auth/signin', { body: { email, password: PASSWORD }, ...as() });
+  expect(signin.status).toBe(200);
+  const { accessToken, refreshToken } = signin.body as { accessToken: string; refreshToken: string };
+  for (const app of [a, b]) expect((await api(app.baseUrl, 'GET', '/api/v1/users/me', as(undefined, accessToken))).status).toBe(200);
+  expect((await api(a.baseUrl, 'POST', '/api/v1/auth/signout', { body: { refreshToken }, ...as() })).status).toBe(204);
+  const started = Date.now();
+  const refusedAt = new Map<AppProcess, number>();
+  while (refusedAt.size < 2 && Date.now() - started < 5_000) {
+    for (const app of [a, b]) {
+      if (refusedAt.has(app)) continue;
+      const res = await api(app.baseUrl, 'GET', '/api/v1/users/me', as(undefined, accessToken));
+      if (res.status === 401) refusedAt.set(app, Date.now() - started);
+    }
+    await sleep(10);
+  }
+  expect(refusedAt.size).toBe(2);
+  return Math.max(...refusedAt.values());
+}
+
 export const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
 export interface HaContext {
@@ -112,6 +141,11 @@ export function sharedStateSuite(ctx: () => HaContext): void {
       );
     }
     expect(primaries.size).toBeGreaterThanOrEqual(minPrimaries);
+  });
+
+  it('ends a signed-out session on both replicas within 1 s (the revocation feed rides on this Redis)', async () => {
+    const { a, b, dbUrl } = ctx();
+    expect(await signOutRefusedEverywhere(a, b, dbUrl)).toBeLessThanOrEqual(1_000);
   });
 
   it('locks an account after 5 failed sign-ins alternated over the replicas; both answer 423', async () => {
