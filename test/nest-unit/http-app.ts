@@ -29,7 +29,8 @@ export async function httpApp(controllers: Type[], providers: Provider[] = [], i
       { provide: LOGGER, useValue: logger },
       MetricsService,
       { provide: APP_PIPE, useFactory: validationPipe },
-      { provide: APP_FILTER, useClass: ProblemFilter },
+      // As main.ts builds it, without the optional outage log and refusal listener.
+      { provide: APP_FILTER, useFactory: (logger: pino.Logger, metrics: MetricsService) => new ProblemFilter(logger, metrics), inject: [LOGGER, MetricsService] },
       ...providers,
     ],
   }).compile();

@@ -12,6 +12,7 @@ import type { AuthUser } from '../auth-user';
 import { Public } from '../decorators/public.decorator';
 import { Roles } from '../decorators/roles.decorator';
 import { Verified } from '../decorators/verified.decorator';
+import { RevocationService } from '../revocation/revocation.service';
 import { TokenService } from '../token.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RolesGuard } from './roles.guard';
@@ -54,6 +55,7 @@ class OpenController {
 }
 
 const config = new AppConfig(parseConfig({ NODE_ENV: 'test' }));
+let staleMs = 0;
 const user = (roles: AuthUser['roles'], emailVerified = true): AuthUser => ({
   id: '00000000-0000-4000-8000-000000000001',
   email: 'ada@example.com',
@@ -74,6 +76,9 @@ describe('access guards (JwtAuthGuard → RolesGuard → VerifiedEmailGuard)', (
       [
         { provide: AppConfig, useValue: config },
         TokenService,
+        // Nothing is revoked here (revocation across replicas is tested black-box in test/auth);
+        // only how far behind this replica's revocation list is can be set.
+        { provide: RevocationService, useValue: { judge: (u: AuthUser) => ({ ok: true, user: u }), staleForMs: () => staleMs } },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_GUARD, useClass: VerifiedEmailGuard },
@@ -123,5 +128,17 @@ describe('access guards (JwtAuthGuard → RolesGuard → VerifiedEmailGuard)', (
     const res = await get('/staff/vault', user(['CUSTOMER'], false));
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('FORBIDDEN');
+  });
+
+  it('answers 503 on a role route while revocations are staler than REVOCATION_MAX_STALENESS_MS', async () => {
+    staleMs = config.get('REVOCATION_MAX_STALENESS_MS') + 1;
+    try {
+      const res = await get('/staff/vault', user(['ADMIN']));
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect((await get('/open/me', user(['CUSTOMER']))).status).toBe(200); // routes without @Roles still serve
+    } finally {
+      staleMs = 0;
+    }
   });
 });
