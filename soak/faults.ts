@@ -97,6 +97,9 @@ export function planFaults(
       case 'redis-failover':
         fault.target = 'redis';
         fault.durationMs = prng.int(500, 3_000);
+        // A failover lasts as long as the promotion takes (recorded), not a drawn time; the draw
+        // above still happens so the rest of the schedule is the same as before.
+        if (kind === 'redis-failover') fault.durationMs = 0;
         break;
       case 'postgres-restart':
         fault.target = 'postgres';
