@@ -106,7 +106,7 @@ async function startSentinelTopology(): Promise<RedisTopology> {
       await fx.kill(old);
       const now = await fx.waitFailover(old, 60_000);
       onPromoted({ killed: addr(old), promoted: addr(now), promotedMs: Date.now() - killedAt });
-      await fx.restart(old, 60_000);
+      await fx.restart(old, 120_000);
     },
     stop: () => fx.stop(),
   };
@@ -132,7 +132,7 @@ async function startClusterTopology(): Promise<RedisTopology> {
       await fx.kill(old);
       const now = await fx.waitFailover(CLUSTER_FAILOVER_KEY, old, 60_000);
       onPromoted({ killed: addr(old), promoted: addr(now), promotedMs: Date.now() - killedAt });
-      await fx.restart(old, 60_000);
+      await fx.restart(old, 120_000);
     },
     stop: () => fx.stop(),
   };

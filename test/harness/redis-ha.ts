@@ -286,13 +286,19 @@ export async function startRedisSentinel(opts: { name?: string; password?: strin
     },
     async restart(port, timeoutMs = 30_000) {
       await respawn(byPort, port);
+      // The sentinels turn it into a replica a few seconds after they see it again, then it syncs.
+      let state = 'not answering';
       await until(`node ${port} back as a replica in sync`, timeoutMs, () => {
         const info = cli(port, 'info', 'replication');
+        state = `role ${field(info, 'role')}, primary ${field(info, 'master_port')}, link ${field(info, 'master_link_status')}`;
         if (field(info, 'role') !== 'slave' || field(info, 'master_link_status') !== 'up') return false;
         return sPorts.every((s) => {
-          const lines = cli(s, 'sentinel', 'master', name).split('\n').map((l) => l.trim());
-          return lines[lines.indexOf('num-slaves') + 1] === '1' && !/s_down|o_down/.test(cli(s, 'sentinel', 'replicas', name));
+          const flags = /^flags\n(.*)$/m.exec(cli(s, 'sentinel', 'replicas', name))?.[1] ?? '';
+          state = `in sync, but sentinel ${s} flags it "${flags}"`;
+          return flags !== '' && !/s_down|o_down|disconnected/.test(flags);
         });
+      }).catch((err: Error) => {
+        throw new Error(`${err.message} (last seen: ${state})`);
       });
     },
     async stop() {
