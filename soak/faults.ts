@@ -7,7 +7,7 @@
  */
 import type { Fleet, Slot } from './fleet';
 import type { Prng } from './prng';
-import type { Database, RedisTopology } from './topology';
+import type { Database, FailoverReport, RedisTopology, RedisTopologyKind } from './topology';
 
 export type FaultKind =
   | 'replica-kill'
@@ -38,12 +38,40 @@ export interface FaultRecord extends PlannedFault {
   error?: string;
   /** Not injected: its replica slot (or the dependency) was still busy with an earlier fault. */
   skipped?: string;
+  /** redis-failover: who was killed, who took over, and how long the promotion and the rejoin took. */
+  failover?: FailoverReport & { rejoinedMs?: number };
+}
+
+/**
+ * The fault kinds a run draws from, per Redis topology. Standalone: a Redis restart (all counters
+ * lost) and network faults on both dependency paths. Sentinel/Cluster: a primary failover, and
+ * `redis-restart` restarts one replica node; network faults only on the PostgreSQL path (the
+ * Redis path is not proxied there, see soak/topology.ts).
+ */
+export function faultKindsFor(topology: RedisTopologyKind): FaultKind[] {
+  const common: FaultKind[] = [
+    'replica-kill',
+    'replica-pause',
+    'rolling-restart',
+    'redis-restart',
+    'postgres-restart',
+    'network-latency',
+    'network-drop',
+  ];
+  return topology === 'standalone' ? common : [...common, 'redis-failover'];
 }
 
 /** A fault that cannot start this long after its planned time is skipped, not queued forever. */
 const SKIP_AFTER_MS = 10_000;
 
-export function planFaults(prng: Prng, seconds: number, replicas: number, kinds: readonly FaultKind[]): PlannedFault[] {
+export function planFaults(
+  prng: Prng,
+  seconds: number,
+  replicas: number,
+  kinds: readonly FaultKind[],
+  /** false: the Redis path has no fault proxy (Sentinel/Cluster), so network faults go to PostgreSQL */
+  redisProxied = true,
+): PlannedFault[] {
   const plan: PlannedFault[] = [];
   const endMs = seconds * 1000 - 8_000; // the last fault starts early enough to be seen recovering
   let at = 5_000;
@@ -52,7 +80,9 @@ export function planFaults(prng: Prng, seconds: number, replicas: number, kinds:
     if (cycle.length === 0) cycle = prng.shuffle(kinds); // every kind once per cycle, in seeded order
     const kind = cycle.shift()!;
     const replica = `replica-${prng.int(1, replicas)}`;
-    const dependency = prng.chance(0.5) ? 'postgres' : 'redis';
+    // Drawn on every topology, so the rest of a seed's schedule does not depend on the topology.
+    const coin = prng.chance(0.5);
+    const dependency = coin || !redisProxied ? 'postgres' : 'redis';
     const fault: PlannedFault = { atMs: at, kind, target: replica, durationMs: 0 };
     switch (kind) {
       case 'replica-kill':
@@ -67,6 +97,9 @@ export function planFaults(prng: Prng, seconds: number, replicas: number, kinds:
       case 'redis-failover':
         fault.target = 'redis';
         fault.durationMs = prng.int(500, 3_000);
+        // A failover lasts as long as the promotion takes (recorded), not a drawn time; the draw
+        // above still happens so the rest of the schedule is the same as before.
+        if (kind === 'redis-failover') fault.durationMs = 0;
         break;
       case 'postgres-restart':
         fault.target = 'postgres';
@@ -183,15 +216,31 @@ export class FaultInjector {
           rec.liftedAt = Date.now();
           break;
         case 'redis-restart':
-        case 'redis-failover':
           await this.exclusive(async () => {
             if (late()) return;
             rec.injectedAt = Date.now();
-            if (fault.kind === 'redis-failover' && this.redis.failover) await this.redis.failover();
-            else await this.redis.restart(fault.durationMs);
+            await this.redis.restart(fault.durationMs);
             rec.liftedAt = Date.now();
           });
           break;
+        case 'redis-failover': {
+          const failover = this.redis.failover;
+          if (!failover) throw new Error(`redis-failover needs an HA topology, not ${this.redis.kind}`);
+          await this.exclusive(async () => {
+            if (late()) return;
+            rec.injectedAt = Date.now();
+            // Lifted at the promotion (the new primary serves); the killed node's rejoin as a
+            // replica follows inside the same lock, so no other Redis fault overlaps it.
+            await failover((report) => {
+              rec.liftedAt = Date.now();
+              rec.failover = report;
+              this.log(`failover: ${report.killed} killed, ${report.promoted} promoted after ${report.promotedMs} ms`);
+            });
+            if (rec.failover) rec.failover.rejoinedMs = Date.now() - rec.injectedAt;
+            this.log(`failover: ${rec.failover?.killed} back as a replica in sync`);
+          });
+          break;
+        }
         case 'postgres-restart':
           await this.exclusive(async () => {
             if (late()) return;

@@ -34,6 +34,8 @@ export interface SoakResult {
     durationMs?: number;
     error?: string;
     skipped?: string;
+    /** redis-failover: the killed primary, the promoted replica, kill → promoted, kill → killed node back in sync */
+    failover?: { killed: string; promoted: string; promotedMs: number; rejoinedMs?: number };
   }>;
   invariants: Record<Invariant, boolean>;
   availability: { non5xxShare: number; byFaultKind: Record<string, number> };
@@ -49,6 +51,9 @@ export function writeResult(result: SoakResult, dir: string): string {
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   return file;
 }
+
+const failoverNote = (f: SoakResult['faults'][number]['failover']) =>
+  f ? ` (${f.killed} killed → ${f.promoted} promoted${f.rejoinedMs !== undefined ? `; rejoined as replica after ${f.rejoinedMs} ms` : ''})` : '';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
@@ -71,7 +76,7 @@ export function renderTable(r: SoakResult): string {
       lines.push(`| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target} | skipped: ${f.skipped} | |`);
     else
       lines.push(
-        `| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target} | ${f.durationMs ?? ''} | ${f.recoveredMs ?? 'not recovered'}${f.error ? ` (${f.error.slice(0, 60)})` : ''} |`,
+        `| ${((f.offsetMs ?? 0) / 1000).toFixed(1)} | ${f.kind} | ${f.target}${failoverNote(f.failover)} | ${f.durationMs ?? ''} | ${f.recoveredMs ?? 'not recovered'}${f.error ? ` (${f.error.slice(0, 60)})` : ''} |`,
       );
   lines.push('');
   lines.push('| invariant | holds |');

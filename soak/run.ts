@@ -5,7 +5,7 @@
  */
 import { History, SoakClient, ok, type OpRecord } from './client';
 import { Checker, revocationExcusedWindows } from './checker';
-import { FaultInjector, planFaults, type FaultKind, type FaultRecord } from './faults';
+import { FaultInjector, faultKindsFor, planFaults, type FaultRecord } from './faults';
 import { Fleet } from './fleet';
 import { createPrng } from './prng';
 import { INVARIANTS, type Invariant, type SoakResult } from './report';
@@ -96,17 +96,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   let workload: Workload | undefined;
   try {
     redis = started.redis = await startRedisTopology(opts.redis);
-    const kinds: FaultKind[] = [
-      'replica-kill',
-      'replica-pause',
-      'rolling-restart',
-      'redis-restart',
-      'postgres-restart',
-      'network-latency',
-      'network-drop',
-    ];
-    if (redis.failover) kinds.push('redis-failover');
-    const plan = planFaults(prng.fork('faults'), opts.seconds, opts.replicas, kinds);
+    const plan = planFaults(prng.fork('faults'), opts.seconds, opts.replicas, faultKindsFor(redis.kind), redis.proxied);
     log(`seed ${opts.seed}: ${plan.length} faults planned`);
     for (const f of plan)
       log(
@@ -186,7 +176,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       opts.accessRevocation ?? true,
       revocationExcusedWindows(injector.records, end),
     );
-    const throttle = judgeThrottling(checker, history.ops, injector.records, fleet, end);
+    const throttle = judgeThrottling(checker, history.ops, injector.records, fleet, end, redis.kind);
 
     const judged = INVARIANTS.filter((k) => k !== 'revokedSessionRejected' || (opts.accessRevocation ?? true));
     const invariants = Object.fromEntries(judged.map((k) => [k, checker.holds(k)])) as Record<Invariant, boolean>;
@@ -200,6 +190,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       durationMs: (r.liftedAt ?? r.injectedAt) - r.injectedAt,
       ...(r.error ? { error: r.error } : {}),
       ...(r.skipped ? { skipped: r.skipped } : {}),
+      ...(r.failover ? { failover: r.failover } : {}),
     }));
     const result: SoakResult = {
       startedAt,
@@ -245,7 +236,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   }
 }
 
-function judgeThrottling(checker: Checker, ops: OpRecord[], faults: FaultRecord[], fleet: Fleet, end: number) {
+function judgeThrottling(
+  checker: Checker,
+  ops: OpRecord[],
+  faults: FaultRecord[],
+  fleet: Fleet,
+  end: number,
+  topology: RedisTopologyKind,
+) {
   const budgets: Budget[] = (Object.keys(SOAK_BUDGETS) as Array<keyof typeof SOAK_BUDGETS>).map((name) => ({
     name,
     limit: SOAK_BUDGETS[name],
@@ -254,8 +252,13 @@ function judgeThrottling(checker: Checker, ops: OpRecord[], faults: FaultRecord[
   }));
   const logs = fleet.slots.flatMap((s) => s.history.map((a) => ({ pid: a.pid, text: a.output() })));
   const fallbacks = fallbackIntervals(logs, faults, end);
-  const restarts = faults.filter((f) => f.kind === 'redis-restart').map((f) => f.liftedAt ?? f.injectedAt);
-  const findings = checkThrottling(ops, budgets, restarts, fallbacks);
+  // Only a standalone restart loses the counters; on Sentinel/Cluster it restarts a replica node.
+  const restarts =
+    topology === 'standalone'
+      ? faults.filter((f) => f.kind === 'redis-restart' && !f.skipped).map((f) => f.liftedAt ?? f.injectedAt)
+      : [];
+  const failovers = faults.filter((f) => f.kind === 'redis-failover' && !f.skipped).map((f) => f.injectedAt);
+  const findings = checkThrottling(ops, budgets, restarts, fallbacks, failovers);
   for (const f of findings)
     if (f.firstOffending)
       checker.fail(
@@ -269,7 +272,7 @@ function judgeThrottling(checker: Checker, ops: OpRecord[], faults: FaultRecord[
   return {
     budgetsPerMinute: SOAK_BUDGETS,
     boundFormula:
-      'limit x (1 + Redis restarts in the window) + sum over replica processes of min(limit, hits it admitted while possibly counting locally)',
+      'limit x (1 + standalone Redis restarts in the window) + sum over replica processes of min(limit, hits it admitted while possibly counting locally) + per primary failover, hits in flight within 1 s before the kill (L)',
     refused429: refused,
     admittedLate: ops
       .filter((op) => op.kind === 'bid' || op.kind === 'league' || MOVEMENT.has(op.kind))

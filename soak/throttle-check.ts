@@ -15,6 +15,13 @@
  * limiter's deadline (RATE_LIMIT_REDIS_TIMEOUT_MS): a single limiter call that misses its deadline
  * is decided from local memory without any log line, which a loaded machine does now and then.
  * Without outages or late answers: exactly the budget.
+ *
+ * Sentinel/Cluster: a restart there is of a replica node (no counts lost: E counts only standalone
+ * restarts), and a primary failover adds L (docs/operations.md "Throttling error bound": N + R × N
+ * + L): hits the killed primary acknowledged but had not yet replicated are lost at promotion. L
+ * is counted as the subject's hits in flight within FAILOVER_LAG_MS before the kill (replication
+ * lag on loopback is well under a millisecond; the margin is for a loaded machine). The R × N part
+ * is the fallback term above (a failover is an injected fault on every process's Redis path).
  */
 import type { Attempt, OpRecord } from './client';
 import type { FaultRecord } from './faults';
@@ -42,6 +49,9 @@ export interface ThrottleFinding {
   boundInWindow: number;
   firstOffending?: OpRecord;
 }
+
+/** How far before a primary's kill an acknowledged hit may still be unreplicated (see above). */
+export const FAILOVER_LAG_MS = 1_000;
 
 const counted = (status: number | undefined) =>
   status !== undefined && status !== 429 && status !== 401 && status < 500;
@@ -107,6 +117,8 @@ export function checkThrottling(
   budgets: Budget[],
   redisRestarts: number[],
   fallbacks: FallbackInterval[],
+  /** when each Redis primary failover's kill happened */
+  failovers: number[] = [],
   /** RATE_LIMIT_REDIS_TIMEOUT_MS of the replicas */
   deadlineMs = 100,
 ): ThrottleFinding[] {
@@ -142,6 +154,8 @@ export function checkThrottling(
           if (h.localPid !== undefined) localByPid.set(h.localPid, (localByPid.get(h.localPid) ?? 0) + 1);
         let bound = budget.limit * epochs;
         for (const n of localByPid.values()) bound += Math.min(budget.limit, n);
+        for (const k of failovers)
+          bound += inside.filter((h) => h.start <= k && h.end >= k - FAILOVER_LAG_MS).length;
         if (inside.length > bound) {
           inside.sort((x, y) => x.end - y.end);
           worst = {

@@ -15,6 +15,9 @@ interface Node {
   port: number;
   child: ChildProcess;
   pid: number;
+  /** How it was started, so a killed node can come back the same way (`restart`). */
+  args: string[];
+  bin: string;
 }
 
 function redisCli(port: number, ...args: string[]): string {
@@ -45,7 +48,7 @@ async function spawnRedis(args: string[], readyText: string, bin = redisServerBi
     child.once('exit', (code) => rej(new Error(`${bin} exited with ${code}: ${out}`)));
   });
   child.stdout!.resume();
-  return { port: Number(args[args.indexOf('--port') + 1]), child, pid: child.pid ?? 0 };
+  return { port: Number(args[args.indexOf('--port') + 1]), child, pid: child.pid ?? 0, args, bin };
 }
 
 function stopNode(node: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -58,6 +61,13 @@ function stopNode(node: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise<void>
     });
     node.child.kill(signal);
   });
+}
+
+/** Starts a stopped node again with its own arguments (its data dir, so a Cluster node keeps nodes.conf). */
+async function respawn(byPort: Map<number, Node>, port: number): Promise<void> {
+  const old = byPort.get(port)!;
+  if (old.child.exitCode === null && old.child.signalCode === null) throw new Error(`redis fixture: node ${port} is still running`);
+  byPort.set(port, await spawnRedis(old.args, 'Ready to accept connections', old.bin));
 }
 
 const base = (port: number, dir: string) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
@@ -74,6 +84,11 @@ export interface RedisClusterFixture {
   kill(port: number): Promise<void>;
   /** Waits until `cluster_state:ok` and a primary other than `oldPort` serves `key`. */
   waitFailover(key: string, oldPort: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Starts a killed node again (same port, same nodes.conf): it rejoins as a replica of whoever
+   * took over its slots. Resolves once it is a replica in sync, so a later kill can be failed over.
+   */
+  restart(port: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -159,8 +174,15 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
       });
       return now;
     },
+    async restart(port, timeoutMs = 30_000) {
+      await respawn(byPort, port);
+      await until(`node ${port} back as a replica in sync`, timeoutMs, () => {
+        const info = redisCli(port, 'info', 'replication');
+        return field(info, 'role') === 'slave' && field(info, 'master_link_status') === 'up' && field(redisCli(port, 'cluster', 'info'), 'cluster_state') === 'ok';
+      });
+    },
     async stop() {
-      await Promise.all(nodes.map((n) => stopNode(n)));
+      await Promise.all([...byPort.values()].map((n) => stopNode(n)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -171,11 +193,18 @@ export interface RedisSentinelFixture {
   sentinels: string;
   name: string;
   password?: string;
+  /** Ports of the two data nodes (primary and replica, in either role by now). */
+  dataPorts: number[];
   /** The port of the primary as the sentinels see it now. */
   primaryPort(): number;
   kill(port: number): Promise<void>;
   /** Waits until the sentinels name a primary other than `oldPort` and it answers as master. */
   waitFailover(oldPort: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Starts a killed data node again (same port): the sentinels turn a returning old primary into
+   * a replica of the new one. Resolves once it is a replica in sync and every sentinel counts it.
+   */
+  restart(port: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -238,6 +267,7 @@ export async function startRedisSentinel(opts: { name?: string; password?: strin
     sentinels: sPorts.map((p) => `127.0.0.1:${p}`).join(','),
     name,
     password: opts.password,
+    dataPorts: [pPort, rPort],
     primaryPort,
     async kill(port) {
       await stopNode(byPort.get(port)!, 'SIGKILL');
@@ -254,8 +284,25 @@ export async function startRedisSentinel(opts: { name?: string; password?: strin
       });
       return now;
     },
+    async restart(port, timeoutMs = 30_000) {
+      await respawn(byPort, port);
+      // The sentinels turn it into a replica a few seconds after they see it again, then it syncs.
+      let state = 'not answering';
+      await until(`node ${port} back as a replica in sync`, timeoutMs, () => {
+        const info = cli(port, 'info', 'replication');
+        state = `role ${field(info, 'role')}, primary ${field(info, 'master_port')}, link ${field(info, 'master_link_status')}`;
+        if (field(info, 'role') !== 'slave' || field(info, 'master_link_status') !== 'up') return false;
+        return sPorts.every((s) => {
+          const flags = /^flags\n(.*)$/m.exec(cli(s, 'sentinel', 'replicas', name))?.[1] ?? '';
+          state = `in sync, but sentinel ${s} flags it "${flags}"`;
+          return flags !== '' && !/s_down|o_down|disconnected/.test(flags);
+        });
+      }).catch((err: Error) => {
+        throw new Error(`${err.message} (last seen: ${state})`);
+      });
+    },
     async stop() {
-      await Promise.all(all.map((n) => stopNode(n)));
+      await Promise.all([...byPort.values()].map((n) => stopNode(n)));
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -49,4 +49,17 @@ describe('soak throttling check', () => {
     const seven = [...hits, bid(7, 6000, 201, 200)];
     expect(checkThrottling(seven, [budget], [], [{ pid: 200, from: 2_500, to: 10_000 }])[0].firstOffending?.id).toBe(7);
   });
+
+  it('allows, per primary failover, the hits in flight within 1 s before the kill (lost at promotion: L)', () => {
+    // 3 hits acknowledged just before the kill at 2.5 s, then 3 more on the promoted primary
+    const hits = [1800, 2000, 2200, 4000, 5000, 6000].map((t, i) => bid(i + 1, t, 201));
+    expect(checkThrottling(hits, [budget], [], [])[0].firstOffending?.id).toBe(4);
+    const [finding] = checkThrottling(hits, [budget], [], [], [2500]);
+    expect(finding.firstOffending).toBeUndefined();
+    expect(finding.boundInWindow).toBe(6);
+    // a failover long before the window's hits excuses nothing, and a seventh hit is still caught
+    expect(checkThrottling(hits, [budget], [], [], [500])[0].firstOffending?.id).toBe(4);
+    const seven = [...hits, bid(7, 7000, 201)];
+    expect(checkThrottling(seven, [budget], [], [], [2500])[0].firstOffending?.id).toBe(7);
+  });
 });
