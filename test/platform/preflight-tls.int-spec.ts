@@ -31,7 +31,7 @@ describe('preflight', () => {
     const res = preflight({ NODE_ENV: 'production', DATABASE_URL: unmigrated, REDIS_URL: 'redis://127.0.0.1:1', JWT_SECRET: STRONG_SECRET });
     expect(res.status).toBe(1);
     expect(res.stdout).toMatch(/FAIL\s+migrations\s+pending migrations/);
-    expect(res.stdout).toMatch(/FAIL\s+redis\s+unreachable/);
+    expect(res.stdout).toMatch(/FAIL\s+redis\s+standalone redis:\/\/127\.0\.0\.1:1: unreachable/);
     expect(res.stdout).toContain('preflight: 2 check(s) failed');
   });
 
