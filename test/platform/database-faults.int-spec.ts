@@ -50,13 +50,13 @@ function counted503(res: Awaited<ReturnType<typeof api>>): void {
 describe('a dead pooled connection at BEGIN (nothing reached PostgreSQL)', () => {
   it('is retried on a fresh connection: the deposit is applied once', async () => {
     const { user, account } = await depositor();
-    const before = f.pg.accepted();
     const cut = f.pg.cutWhen('BEGIN ISOLATION LEVEL', 'before');
     const key = randomUUID();
     const res = await deposit(url, user, account, '7.00', keyed(key));
+    // The first attempt's connection died at BEGIN (the cut fired), yet the answer is 201: the
+    // retry ran on another pooled connection (an idle one, or a new one: either is fine).
     await fired(cut, 'BEGIN');
     expect(res.status).toBe(201);
-    expect(f.pg.accepted()).toBeGreaterThan(before); // the retry opened a new connection
     expect(await entriesWithKey(f.dbUrl, key)).toHaveLength(1);
     expect(await balanceOf(f.dbUrl, account)).toBe(700n);
   });
