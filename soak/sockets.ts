@@ -67,11 +67,13 @@ export class UserSocket {
   private async connectLoop(): Promise<void> {
     for (let i = 0; i < 200 && !this.stopped && !this.connected; i++) {
       const slot = this.fleet.pick();
-      if (!slot?.app) {
+      // The slot's process is read once: a fault may replace (or clear) it while we connect.
+      const app = slot?.app;
+      if (!slot || !app) {
         await sleep(250);
         continue;
       }
-      const socket = io(slot.app.baseUrl, {
+      const socket = io(app.baseUrl, {
         path: '/api/socket.io',
         transports: ['websocket'],
         auth: { token: this.token() },
@@ -107,7 +109,7 @@ export class UserSocket {
         }
       });
       this.socket = socket;
-      this.replica = { slot: slot.name, pid: slot.app.pid };
+      this.replica = { slot: slot.name, pid: app.pid };
       this.connected = true;
       for (const auctionId of this.streams.keys()) void this.join(socket, auctionId);
     }
