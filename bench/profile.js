@@ -4,7 +4,8 @@
  *   node bench/profile.js <reads|health|transfers> <profileDir>
  * (BENCH_NO_PROF=1: no profile, just req/s and the replica's CPU time per request;
  *  BENCH_ENV='{"DB_POOL_SIZE":"4"}': replica settings; BENCH_NODE_ARGS: extra node flags;
- *  BENCH_NODE=/path/to/node: the replica's node binary; BENCH_PROFILE_SEC: load duration, 10 s.)
+ *  BENCH_NODE=/path/to/node: the replica's node binary; BENCH_MAIN=dist-exp/main.js: its entry point
+ *  (a patched copy of dist for A/B runs); BENCH_PROFILE_SEC: load duration, 10 s.)
  * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives the load.
  */
 const { randomUUID } = require('node:crypto');

@@ -105,12 +105,14 @@ async function startDatabase() {
  * runtimes on the same build), else the one running the bench.
  */
 const REPLICA_NODE = process.env.BENCH_NODE || process.execPath;
+/** BENCH_MAIN=dist-exp/main.js: the replicas' entry point (a patched copy of dist, for A/B runs). */
+const REPLICA_MAIN = join(ROOT, process.env.BENCH_MAIN || 'dist/main.js');
 
 /** Starts a replica and resolves once /health/ready answers 200; returns cold-start time. */
 async function startReplica(env, nodeArgs = []) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = track(spawn(REPLICA_NODE, [...nodeArgs, join(ROOT, 'dist/main.js')], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
+  const child = track(spawn(REPLICA_NODE, [...nodeArgs, REPLICA_MAIN], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const baseUrl = `http://127.0.0.1:${port}`;

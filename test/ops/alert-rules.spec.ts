@@ -59,6 +59,11 @@ describe('Prometheus alert rules', () => {
     expect(rule('BulwarkIpBlockSurge').expr).toContain('ip_blocks_total');
   });
 
+  it('cover the revocation feed and Redis failovers', () => {
+    expect(rule('BulwarkRevocationFeedLost').expr).toContain('auth_revocation_feed_lost_seconds');
+    expect(rule('BulwarkRedisFailoverFlapping').expr).toContain('redis_failovers_total');
+  });
+
   it('give every alert a severity, a summary and a description', () => {
     expect(rules.length).toBeGreaterThanOrEqual(7);
     for (const r of rules) {

@@ -16,7 +16,7 @@ export const BULWARK_METRICS = {
     'errors_total',
     'redis_failovers_total',
   ],
-  gauge: ['active_connections', 'redis_topology_info', 'circuit_breaker_state', 'db_pool_connections', 'db_pool_idle', 'db_pool_waiting'],
+  gauge: ['active_connections', 'redis_topology_info', 'auth_revocation_feed_lost_seconds', 'circuit_breaker_state', 'db_pool_connections', 'db_pool_idle', 'db_pool_waiting'],
   histogram: ['http_request_duration_seconds', 'bid_latency_seconds'],
 };
 
