@@ -157,7 +157,8 @@ describe('sign-up, verification and sign-in', () => {
       };
       const known: number[] = [];
       const unknown: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
+        // 4 failures: the fifth would lock the account (LOCKOUT_THRESHOLD 5/900)
         const a = await attempt(email);
         const b = await attempt(uniqueEmail('ghost'));
         expect(a.res.status).toBe(401);
@@ -168,11 +169,17 @@ describe('sign-up, verification and sign-in', () => {
         known.push(a.ms);
         unknown.push(b.ms);
       }
-      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1];
+      const median = (xs: number[]) => {
+        const sorted = [...xs].sort((x, y) => x - y);
+        return (sorted[1] + sorted[2]) / 2;
+      };
       // Both paths run one argon2 verification: an unknown email must not answer much faster.
-      expect(median(unknown)).toBeGreaterThan(median(known) * 0.5);
+      // Skipping it would answer in a few ms against tens of ms (a ratio under 0.15); the known
+      // path also writes the audit row and the lockout counter, which a busy machine can slow
+      // down to twice the unknown path's time (seen at 0.48 in a CI run), hence 0.3.
+      expect(median(unknown)).toBeGreaterThan(median(known) * 0.3);
       const actions = await auditActions(user.id);
-      expect(actions.filter((a) => a === 'AUTH_SIGNIN_FAILED')).toHaveLength(3);
+      expect(actions.filter((a) => a === 'AUTH_SIGNIN_FAILED')).toHaveLength(4);
       const [failed] = await sql<{ details: { reason: string } }>(
         db,
         `SELECT details FROM audit_log WHERE user_id = $1 AND action = 'AUTH_SIGNIN_FAILED' LIMIT 1`,

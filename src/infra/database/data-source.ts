@@ -3,12 +3,56 @@
  * Also the default export used by the TypeORM CLI (`npm run migration:generate`).
  */
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
+import type { PoolClient } from 'pg';
 import type { Config } from '../../config/config.schema';
 import { DeadlineClient, queryDeadlineMs } from './deadline-client';
 
+type Release = (err?: Error) => void;
+interface PooledDriver {
+  /** TypeORM's pool checkout; database.module.ts routes it through the `database` breaker. */
+  obtainMasterConnection(): Promise<[PoolClient, Release]>;
+}
+
+/**
+ * TypeORM's DataSource with one shortcut: a query outside a transaction (`dataSource.query()`,
+ * `dataSource.manager.query()`: every single-statement read) checks a pooled connection out,
+ * runs the statement and returns the connection, with no QueryRunner. TypeORM's path builds a
+ * QueryRunner per statement, broadcasts BeforeQuery/AfterQuery to subscribers (there are none)
+ * and awaits four more times: 11 of the 95 promises of an authenticated account read
+ * (docs/operations.md "Performance notes"). What callers see is TypeORM's: the same checkout
+ * (through the breaker), the same results (rows; `[rows, rowCount]` for UPDATE and DELETE), the
+ * same QueryFailedError for a failed statement, and a connection that fails while checked out
+ * is handed back as broken. Transactions, subscribers, query logging and slow-query logging take
+ * TypeORM's own path.
+ */
+export class AppDataSource extends DataSource {
+  override async query<T = unknown>(query: string, parameters?: unknown[], queryRunner?: QueryRunner): Promise<T> {
+    if (queryRunner || this.subscribers.length > 0 || this.options.logging || this.options.maxQueryExecutionTime) {
+      return super.query<T>(query, parameters, queryRunner);
+    }
+    const [client, release] = await (this.driver as unknown as PooledDriver).obtainMasterConnection();
+    let released = false;
+    const giveBack = (err?: Error) => {
+      if (released) return;
+      released = true;
+      client.removeListener('error', giveBack);
+      release(err);
+    };
+    client.on('error', giveBack); // as TypeORM's runner: a connection that fails is not reused
+    try {
+      const raw = await client.query(query, parameters);
+      return (raw.command === 'UPDATE' || raw.command === 'DELETE' ? [raw.rows, raw.rowCount] : raw.rows) as T;
+    } catch (err) {
+      throw new QueryFailedError(query, parameters, err as Error);
+    } finally {
+      giveBack();
+    }
+  }
+}
+
 export function createDataSource(config: Config, url: string): DataSource {
-  return new DataSource({
+  return new AppDataSource({
     type: 'postgres',
     url,
     synchronize: false,
