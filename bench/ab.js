@@ -1,41 +1,93 @@
 'use strict';
 /**
- * A/B CPU per request: alternates `bench/profile.js <kind>` (no profile) between variants and
- * prints each variant's median replica CPU per request. On a shared machine only figures taken in
- * the same run, alternating, are comparable (docs/operations.md "Performance notes").
- *   node bench/ab.js <reads|health|transfers> <rounds> '<json variants>'
- * variants: {"name": {"BENCH_MAIN": "dist-exp/main.js", "BENCH_ENV": "{...}", "BENCH_NODE": "..."}, ...}
- * e.g. node bench/ab.js reads 5 '{"before":{},"after":{"BENCH_MAIN":"dist-exp/main.js"}}'
+ * A/B CPU per request, paired: the variants run SIDE BY SIDE (one replica each, same PostgreSQL,
+ * Redis, load shape and seconds), so a shared machine's drift hits them alike. Sequential runs of
+ * identical code here differed by up to 70 %; paired ones agree within a few per cent. Each round
+ * starts fresh replicas and drives every variant with its own autocannon (16 connections) at once,
+ * at the same fixed rate (BENCH_AB_RATE, default 1,500 req/s for health and 600 for reads).
+ *   node bench/ab.js <reads|health> <rounds> '<variants>'
+ * variants: {"before": {"main": "dist-before/main.js"}, "after": {}}; per variant: main (entry
+ * point relative to the repo, default dist/main.js), node (binary), env (replica settings).
+ * Prints per round and the median of each variant's CPU per request and of its per-round ratio to
+ * the first variant.
  */
-const { spawnSync } = require('node:child_process');
+const { randomUUID } = require('node:crypto');
+const { Client } = require('pg');
+const jwt = require('jsonwebtoken');
+const procs = require('./lib/procs');
+const { execFile } = require('node:child_process');
 const { join } = require('node:path');
 
-const [kind = 'reads', rounds = '3', json = '{"current":{}}'] = process.argv.slice(2);
-const variants = JSON.parse(json);
-const results = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+/** Drives one load in a child process: two autocannons in one process share its event loop. */
+function load(opts) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(__dirname, 'lib/load-child.js'), JSON.stringify(opts)], { timeout: 120_000 }, (err, stdout) =>
+      err ? reject(err) : resolve(JSON.parse(stdout)),
+    );
+  });
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-for (let round = 0; round < Number(rounds); round++) {
-  for (const [name, env] of Object.entries(variants)) {
-    const run = spawnSync(process.execPath, [join(__dirname, 'profile.js'), kind], {
-      env: { ...process.env, BENCH_NO_PROF: '1', BENCH_PROFILE_SEC: process.env.BENCH_PROFILE_SEC || '5', ...env },
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
-    const line = (run.stdout || '').split('\n').find((l) => l.startsWith(`${kind}: `));
-    if (!line) {
-      process.stderr.write(`${name}: no result\n${run.stdout}\n${run.stderr}\n`);
-      continue;
+async function main() {
+  const [kind = 'reads', rounds = '3', json = '{"current":{}}'] = process.argv.slice(2);
+  const variants = Object.entries(JSON.parse(json));
+  const seconds = Number(process.env.BENCH_PROFILE_SEC || 5);
+  // CPU per request falls as a replica gets busier (more work per wake-up): every variant gets the
+  // same fixed request rate, one all of them sustain, so they are compared at the same throughput.
+  const rate = Number(process.env.BENCH_AB_RATE || (kind === 'health' ? 1500 : 600));
+  const { dbUrl } = await procs.startDatabase();
+  const redis = await procs.startRedis();
+  const secret = `ab-${randomUUID()}-${randomUUID()}`;
+  const unlimited = '100000000/60';
+  const c = new Client({ connectionString: dbUrl });
+  await c.connect();
+  const { rows } = await c.query(`INSERT INTO users (email, password_hash, roles, privilege_level, email_verified_at) VALUES ('ab@x.test', '!', '{TELLER}', 'BASIC', now()) RETURNING id`);
+  await c.end();
+  const token = jwt.sign({ sub: rows[0].id, email: 'ab@x.test', roles: ['TELLER'], lvl: 'BASIC', ev: true }, secret, { algorithm: 'HS256', expiresIn: 3600, issuer: 'bulwark', audience: 'bulwark-api' });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const env = { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, LOG_LEVEL: 'warn', IP_BLOCK_THRESHOLD: unlimited };
+  let accountNumber;
+  const results = Object.fromEntries(variants.map(([name]) => [name, []]));
+  for (let round = 0; round < Number(rounds); round++) {
+    // Start order (and so ports, process ids, which load child starts first) alternates per
+    // round: a fixed order gave the second variant of an A/A pair up to 10 % more CPU.
+    const ordered = round % 2 === 0 ? variants : [...variants].reverse();
+    const replicas = [];
+    for (const [name, v] of ordered) replicas.push({ name, ...(await procs.startReplica({ ...env, ...(v.env || {}) }, [], v)) });
+    if (!accountNumber) {
+      const res = await fetch(`${replicas[0].baseUrl}/api/v1/accounts`, { method: 'POST', headers, body: JSON.stringify({ ownerId: rows[0].id }) });
+      accountNumber = (await res.json()).accountNumber;
+      if (!accountNumber) throw new Error(`could not open an account: ${res.status}`);
     }
-    const r = JSON.parse(line.slice(kind.length + 2));
-    const cpu = r.cpuUsPerRequest.user + r.cpuUsPerRequest.system;
-    results[name].push({ cpu, user: r.cpuUsPerRequest.user, system: r.cpuUsPerRequest.system, rps: r.rps });
-    process.stdout.write(`round ${round + 1} ${name}: ${cpu} µs/request (user ${r.cpuUsPerRequest.user}, system ${r.cpuUsPerRequest.system}), ${r.rps} req/s\n`);
+    const path = kind === 'health' ? '/health/live' : `/api/v1/accounts/${accountNumber}`;
+    // Warm-up (JIT, pools), then the measured slice, all variants at once.
+    await Promise.all(replicas.map((r) => load({ urls: [`${r.baseUrl}${path}`], headers, connections: 16, durationSec: 1 })));
+    const before = replicas.map((r) => procs.cpuMs(r.pid));
+    const runs = await Promise.all(replicas.map((r) => load({ urls: [`${r.baseUrl}${path}`], headers, connections: 16, durationSec: seconds, overallRate: rate })));
+    const line = [];
+    replicas.forEach((r, i) => {
+      if (runs[i].errors > 0) throw new Error(`${r.name}: ${runs[i].errors} errors`);
+      const cpuUs = Math.round(((procs.cpuMs(r.pid) - before[i]) * 1000) / runs[i].total);
+      results[r.name].push(cpuUs);
+      line.push(`${r.name} ${cpuUs} µs (${runs[i].rps} req/s)`);
+    });
+    process.stdout.write(`round ${round + 1}: ${line.join(', ')}\n`);
+    await Promise.all(replicas.map((r) => procs.stopChild(r.child, 'SIGINT')));
+  }
+  // The ratio is taken per round (both figures from the same seconds), then its median.
+  const [baseName] = variants[0];
+  for (const [name] of variants) {
+    const ratios = results[name].map((us, i) => us / results[baseName][i]);
+    process.stdout.write(
+      `${name}: median ${median(results[name])} µs/request over ${results[name].length} rounds, ratio to ${baseName} ${median(ratios).toFixed(3)} (per round: ${ratios.map((x) => x.toFixed(2)).join(' ')})\n`,
+    );
   }
 }
-for (const [name, rs] of Object.entries(results)) {
-  if (!rs.length) continue;
-  process.stdout.write(
-    `${name}: median ${median(rs.map((r) => r.cpu))} µs/request (user ${median(rs.map((r) => r.user))}, system ${median(rs.map((r) => r.system))}), ${median(rs.map((r) => r.rps))} req/s over ${rs.length} runs\n`,
-  );
-}
+
+main()
+  .catch((e) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => procs.stopAll());

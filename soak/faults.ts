@@ -34,7 +34,6 @@ export interface PlannedFault {
 export interface FaultRecord extends PlannedFault {
   injectedAt: number;
   liftedAt?: number;
-  recoveredAt?: number;
   error?: string;
   /** Not injected: its replica slot (or the dependency) was still busy with an earlier fault. */
   skipped?: string;

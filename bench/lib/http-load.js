@@ -12,7 +12,7 @@ function histogram() {
  * `latencies` (from histogram()) lets several runs of one phase share one histogram.
  */
 function run(opts) {
-  const { urls, connections, durationSec, method = 'GET', headers = {}, setupRequest, latencies = histogram() } = opts;
+  const { urls, connections, durationSec, method = 'GET', headers = {}, setupRequest, overallRate, latencies = histogram() } = opts;
   return new Promise((resolve, reject) => {
     let non2xx = 0;
     const instance = autocannon(
@@ -23,6 +23,7 @@ function run(opts) {
         method,
         headers,
         histograms: { latencies },
+        ...(overallRate ? { overallRate } : {}), // a fixed request rate (open loop) instead of as fast as possible
         requests: setupRequest ? [{ method, setupRequest }] : undefined,
       },
       (err, result) => {

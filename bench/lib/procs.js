@@ -108,11 +108,15 @@ const REPLICA_NODE = process.env.BENCH_NODE || process.execPath;
 /** BENCH_MAIN=dist-exp/main.js: the replicas' entry point (a patched copy of dist, for A/B runs). */
 const REPLICA_MAIN = join(ROOT, process.env.BENCH_MAIN || 'dist/main.js');
 
-/** Starts a replica and resolves once /health/ready answers 200; returns cold-start time. */
-async function startReplica(env, nodeArgs = []) {
+/**
+ * Starts a replica and resolves once /health/ready answers 200; returns cold-start time.
+ * `opts.main` (relative to the repo) and `opts.node` override BENCH_MAIN and BENCH_NODE.
+ */
+async function startReplica(env, nodeArgs = [], opts = {}) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = track(spawn(REPLICA_NODE, [...nodeArgs, REPLICA_MAIN], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
+  const main = opts.main ? join(ROOT, opts.main) : REPLICA_MAIN;
+  const child = track(spawn(opts.node || REPLICA_NODE, [...nodeArgs, main], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const baseUrl = `http://127.0.0.1:${port}`;
