@@ -8,6 +8,12 @@
  *   subscribers; SPUBLISH/SSUBSCRIBE on the slot's shard is the drop-in alternative here).
  * - After every (re)subscription — start, Redis restart, failover — `onResubscribed` runs so the
  *   service re-reads the whole state instead of trusting a cache that may have missed messages.
+ * - Liveness: a subscription can die without a word — a partition that resets nothing (the
+ *   socket stays "open" for hours), or a Cluster moving its subscriber connection to another
+ *   node. So each replica sends itself a heartbeat over the same channel, one at a time; one not
+ *   echoed within LIVENESS_MS means messages are not arriving: the feed is declared lost (the
+ *   service fails staff requests closed after REVOCATION_MAX_STALENESS_MS) and the subscriber
+ *   reconnects, which re-subscribes and re-reads.
  * Plain commands only (HSET, HGETALL, HDEL, ZADD, ZRANGEBYSCORE, ZREM, PEXPIRE, PUBLISH,
  * SUBSCRIBE): no Lua, no keyspace notifications, so managed and clustered Redis work alike.
  */
@@ -18,6 +24,8 @@ import { parseRecord, recordKey, type RevocationRecord } from './revocation-stat
 const STATE_KEY = 'bw:{revocations}';
 const EXPIRY_KEY = 'bw:{revocations}:expiry';
 const CHANNEL = 'bw:revocations';
+/** A heartbeat not echoed within this long means the subscription no longer delivers. */
+export const LIVENESS_MS = 3_000;
 
 /** A standalone/Sentinel connection or a Cluster: only commands both offer are used. */
 type FeedClient = Redis | Cluster;
@@ -34,6 +42,11 @@ export interface FeedHandlers {
 export class RevocationFeed {
   private readonly origin = randomUUID();
   private subscribed = false;
+  private subscribing = false;
+  private handlers?: FeedHandlers;
+  /** When the heartbeat now in flight was sent; undefined while none is. */
+  private heartbeatSentAt: number | undefined;
+  private heartbeatSeq = 0;
 
   constructor(
     private readonly commands: FeedClient,
@@ -46,31 +59,71 @@ export class RevocationFeed {
   }
 
   start(handlers: FeedHandlers): void {
+    this.handlers = handlers;
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== CHANNEL) return;
       const records = this.decode(message);
       if (records.length > 0) handlers.onRecords(records);
     });
-    const lost = () => {
-      if (!this.subscribed) return;
-      this.subscribed = false;
-      handlers.onLost();
-    };
-    this.subscriber.on('close', lost);
-    this.subscriber.on('end', lost);
+    this.subscriber.on('close', () => this.lost());
+    this.subscriber.on('end', () => this.lost());
     // 'ready' follows every (re)connection; SUBSCRIBE again (idempotent) and wait for Redis to
     // confirm it, so nothing published after the confirmation can be missed by the re-read.
-    const subscribe = () => {
-      this.subscriber
-        .subscribe(CHANNEL)
-        .then(() => {
-          this.subscribed = true;
-          handlers.onResubscribed();
-        })
-        .catch(() => undefined /* the next 'ready' tries again */);
-    };
-    this.subscriber.on('ready', subscribe);
-    if (this.subscriber.status === 'ready') subscribe();
+    this.subscriber.on('ready', () => this.subscribe());
+    if (this.subscriber.status === 'ready') this.subscribe();
+  }
+
+  /**
+   * Called every second by the service. Subscribes again when a SUBSCRIBE failed (a Cluster emits
+   * no second 'ready' to retry on); otherwise sends a heartbeat, or — when the last one has not
+   * come back within LIVENESS_MS — declares the feed lost and reconnects the subscriber.
+   * `resumed`: the process itself was paused or blocked since the last call, so an echo may be
+   * waiting unread in the socket: the heartbeat in flight gets a fresh LIVENESS_MS.
+   */
+  checkLiveness(now = Date.now(), resumed = false): void {
+    if (!this.subscribed) {
+      if (this.subscriber.status === 'ready') this.subscribe();
+      return;
+    }
+    if (this.heartbeatSentAt === undefined) {
+      this.heartbeatSentAt = now;
+      this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, h: ++this.heartbeatSeq })).catch(() => undefined /* judged by its absence */);
+      return;
+    }
+    if (resumed) {
+      this.heartbeatSentAt = now;
+      return;
+    }
+    if (now - this.heartbeatSentAt > LIVENESS_MS) {
+      this.lost();
+      // Both client kinds reconnect on disconnect(true): 'ready' then re-subscribes.
+      this.subscriber.disconnect(true);
+    }
+  }
+
+  private subscribe(): void {
+    if (this.subscribing || !this.handlers) return;
+    const handlers = this.handlers;
+    this.subscribing = true;
+    this.subscriber
+      .subscribe(CHANNEL)
+      .then(() => {
+        if (this.subscribed) return;
+        this.subscribed = true;
+        this.heartbeatSentAt = undefined;
+        handlers.onResubscribed();
+      })
+      .catch(() => undefined /* retried on the next 'ready' or checkLiveness() */)
+      .finally(() => {
+        this.subscribing = false;
+      });
+  }
+
+  private lost(): void {
+    this.heartbeatSentAt = undefined;
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    this.handlers?.onLost();
   }
 
   /** Stores the records (each under its own field) and announces them; rejects when Redis cannot. */
@@ -108,8 +161,12 @@ export class RevocationFeed {
 
   private decode(message: string): RevocationRecord[] {
     try {
-      const parsed = JSON.parse(message) as { o?: unknown; r?: unknown };
-      if (parsed.o === this.origin || !Array.isArray(parsed.r)) return [];
+      const parsed = JSON.parse(message) as { o?: unknown; r?: unknown; h?: unknown };
+      if (parsed.o === this.origin) {
+        if (parsed.h === this.heartbeatSeq) this.heartbeatSentAt = undefined; // the heartbeat came back
+        return [];
+      }
+      if (!Array.isArray(parsed.r)) return []; // another replica's heartbeat
       return parsed.r.map((x) => parseRecord(x)).filter((r): r is RevocationRecord => r !== undefined);
     } catch {
       return [];

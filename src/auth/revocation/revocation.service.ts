@@ -11,7 +11,8 @@
  * back and announced, so the union of every replica's knowledge survives outages.
  * While Redis is unreachable: every replica keeps its last known state plus its own revocations
  * (customer traffic goes on), but once the feed has been lost for REVOCATION_MAX_STALENESS_MS,
- * staff routes fail closed (RolesGuard: 503) — see docs/operations.md for why.
+ * staff requests fail closed (RolesGuard: 503) — see docs/operations.md for why. "Lost" includes
+ * a silent partition: the feed's heartbeat (RevocationFeed.checkLiveness) notices it.
  * Single-instance mode: the in-process state is the whole truth; there is nothing to share.
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
@@ -44,8 +45,13 @@ export class RevocationService implements OnModuleInit {
   private lostAt: number | undefined;
   /** This replica holds records Redis may lack (a write failed). */
   private unsent = false;
+  /** Bumped by every failed write and every (re)subscription: a re-read that started before one
+   *  of them must not declare the replica in sync (it may have read Redis before the change). */
+  private unsentGeneration = 0;
+  private subscriptionGeneration = 0;
   private resyncing: Promise<void> | undefined;
   private ticks = 0;
+  private lastTickAt = Date.now();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -78,7 +84,10 @@ export class RevocationService implements OnModuleInit {
       this.lostAt = Date.now(); // not in sync until the first full read
       this.feed.start({
         onRecords: (records) => this.merge(records),
-        onResubscribed: () => void this.resync(),
+        onResubscribed: () => {
+          this.subscriptionGeneration++;
+          void this.resync();
+        },
         onLost: () => {
           this.lostAt ??= Date.now();
           this.logger.warn('revocation feed lost: keeping the last known revocations');
@@ -144,6 +153,7 @@ export class RevocationService implements OnModuleInit {
     } catch (err) {
       if (!this.unsent) this.logger.warn({ err: String(err) }, 'revocation not shared yet (redis unreachable): applied here, sent when redis is back');
       this.unsent = true;
+      this.unsentGeneration++;
     }
   }
 
@@ -161,6 +171,10 @@ export class RevocationService implements OnModuleInit {
   }
 
   private tick(): void {
+    const now = Date.now();
+    const resumed = now - this.lastTickAt > 3 * TICK_MS; // this process was paused or blocked
+    this.lastTickAt = now;
+    this.feed?.checkLiveness(now, resumed);
     if (++this.ticks % FULL_READ_EVERY_TICKS === 0) {
       this.state.sweep();
       if (this.feed?.isSubscribed) void this.resync();
@@ -174,6 +188,8 @@ export class RevocationService implements OnModuleInit {
     if (this.resyncing) return this.resyncing;
     const feed = this.feed;
     if (!feed) return Promise.resolve();
+    const subscription = this.subscriptionGeneration;
+    const unsent = this.unsentGeneration;
     this.resyncing = (async () => {
       try {
         const remote = await feed.readAll();
@@ -185,8 +201,10 @@ export class RevocationService implements OnModuleInit {
         });
         await feed.publish(missing);
         if (missing.length > 0) this.logger.info({ records: missing.length }, 'revocations written back to redis');
-        this.unsent = false;
-        if (feed.isSubscribed && this.lostAt !== undefined) {
+        if (unsent === this.unsentGeneration) this.unsent = false;
+        // In sync only if the subscription this read relies on is the one still in place (the
+        // next tick re-reads otherwise).
+        if (feed.isSubscribed && subscription === this.subscriptionGeneration && this.lostAt !== undefined) {
           this.logger.info({ lostMs: Date.now() - this.lostAt, records: this.state.size }, 'revocation feed in sync again');
           this.lostAt = undefined;
         }

@@ -33,7 +33,7 @@ const SHARED_REFUSALS: Record<number, string> = {
   415: 'VALIDATION_FAILED: unsupported Content-Type; send application/json',
   429: 'RATE_LIMIT_EXCEEDED: the route budget is spent (Retry-After, RateLimit-*)',
   500: 'INTERNAL: an unexpected error; no detail is disclosed (quote requestId)',
-  503: 'SERVICE_UNAVAILABLE: shutting down, or a dependency (the database) is unavailable; retry after Retry-After',
+  503: 'SERVICE_UNAVAILABLE: shutting down, a dependency (the database) is unavailable, or — for staff (TELLER, ADMIN) tokens — session revocations cannot be confirmed; retry after Retry-After',
 };
 
 const TAGS: Record<string, string> = {
