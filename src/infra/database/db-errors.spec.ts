@@ -23,6 +23,9 @@ describe('database faults', () => {
     ['deadlock after retries', { driverError: { code: '40P01' } }, 'busy'],
     ['lock timeout', { code: '55P03' }, 'busy'],
     ['statement timeout', { driverError: { code: '57014', message: 'canceling statement due to statement timeout' } }, 'busy'],
+    ['disk full', { driverError: { code: '53100', message: 'could not extend file' } }, 'busy'],
+    ['out of memory', { code: '53200' }, 'busy'],
+    ['I/O error', { code: '58030' }, 'busy'],
   ])('%s is %s', (_name, err, kind) => {
     expect(databaseFault(err)).toBe(kind);
     expect(isDatabaseUnavailable(err)).toBe(true);

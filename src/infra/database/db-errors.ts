@@ -19,6 +19,11 @@ const BUSY_SQLSTATES = new Set([
   '40P01', // deadlock_detected (after runInTransaction's retries)
   '55P03', // lock_not_available
   '57014', // query_canceled: statement_timeout
+  // The server is out of a resource: disk_full, out_of_memory, io_error. The request is fine;
+  // the database cannot serve it right now (503, not 500).
+  '53100',
+  '53200',
+  '58030',
 ]);
 const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'EOPENBREAKER', 'ENOTFOUND', 'EAI_AGAIN']);
 const LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
