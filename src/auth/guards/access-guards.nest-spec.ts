@@ -136,7 +136,14 @@ describe('access guards (JwtAuthGuard → RolesGuard → VerifiedEmailGuard)', (
       const res = await get('/staff/vault', user(['ADMIN']));
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('5');
-      expect((await get('/open/me', user(['CUSTOMER']))).status).toBe(200); // routes without @Roles still serve
+      expect((await get('/open/me', user(['CUSTOMER']))).status).toBe(200); // routes without @Roles still serve customers
+      // ...but not staff: a teller's reach over customers' accounts comes from the role itself.
+      for (const roles of [['TELLER'], ['ADMIN'], ['CUSTOMER', 'TELLER']] as AuthUser['roles'][]) {
+        const staff = await get('/open/me', user(roles));
+        expect({ roles, status: staff.status, code: staff.body.code }).toEqual({ roles, status: 503, code: 'SERVICE_UNAVAILABLE' });
+      }
+      staleMs = config.get('REVOCATION_MAX_STALENESS_MS'); // at the bound, not past it
+      expect((await get('/open/me', user(['TELLER']))).status).toBe(200);
     } finally {
       staleMs = 0;
     }
