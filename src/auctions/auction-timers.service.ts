@@ -44,6 +44,8 @@ interface Countdown {
   lastTickAt: number;
   timer?: NodeJS.Timeout;
   closing: boolean;
+  /** Failed close attempts in a row (retried every 250 ms): only the first is a warning. */
+  closeFailures?: number;
 }
 
 export const timerLeaseKey = (auctionId: string) => `auction-timer:${auctionId}`;
@@ -56,6 +58,8 @@ export class AuctionTimersService implements OnApplicationBootstrap {
   private server?: Server;
   private scanTimer?: NodeJS.Timeout;
   private scanning = false;
+  /** Failed scans in a row: only the first of an outage is a warning. */
+  private scanFailures = 0;
   private stopped = false;
   private storeDown = false;
 
@@ -104,8 +108,12 @@ export class AuctionTimersService implements OnApplicationBootstrap {
       const open = new Set(rows.map((r) => r.id));
       await Promise.all(rows.map((r) => this.claim(r.id, r.ends_at.getTime(), offsetMs)));
       for (const id of this.countdowns.keys()) if (!open.has(id)) await this.drop(id, true);
+      if (this.scanFailures > 0) this.logger.info({ failures: this.scanFailures }, 'auction timer scan works again');
+      this.scanFailures = 0;
     } catch (err) {
-      this.logger.warn({ err: String(err) }, 'auction timer scan failed');
+      // One warning per outage, not one per scan (a database outage would repeat it every scan).
+      if (this.scanFailures++ === 0) this.logger.warn({ err: String(err) }, 'auction timer scan failed; retrying quietly until it works');
+      else this.logger.debug({ err: String(err), failures: this.scanFailures }, 'auction timer scan failed again');
     } finally {
       this.scanning = false;
     }
@@ -195,6 +203,8 @@ export class AuctionTimersService implements OnApplicationBootstrap {
     c.closing = true;
     try {
       const closed = await this.bidding.closeAuction(c.auctionId);
+      if (c.closeFailures) this.logger.info({ auctionId: c.auctionId, failures: c.closeFailures }, 'auction close works again');
+      c.closeFailures = 0;
       if (closed) {
         await this.drop(c.auctionId, true);
         return;
@@ -210,7 +220,10 @@ export class AuctionTimersService implements OnApplicationBootstrap {
       c.closing = false;
       this.schedule(c, 10);
     } catch (err) {
-      this.logger.warn({ err: String(err), auctionId: c.auctionId }, 'auction close failed; retrying');
+      // One warning per auction and outage: it is retried every 250 ms until the database answers.
+      c.closeFailures = (c.closeFailures ?? 0) + 1;
+      if (c.closeFailures === 1) this.logger.warn({ err: String(err), auctionId: c.auctionId }, 'auction close failed; retrying every 250 ms');
+      else this.logger.debug({ err: String(err), auctionId: c.auctionId, failures: c.closeFailures }, 'auction close failed again');
       c.closing = false;
       clearTimeout(c.timer);
       c.timer = setTimeout(() => void this.fire(c), 250);

@@ -7,7 +7,7 @@
  * exactly-once through the Idempotency-Key. The books are checked with SQL after every fault.
  */
 import { randomUUID } from 'node:crypto';
-import { api, createUser, sharedRedisUrl, sql, type TestUser } from '../harness';
+import { api, createUser, sharedRedisUrl, sleep, sql, type TestUser } from '../harness';
 import { connect, emitAck, leagueWith, openAuction } from '../auctions/support';
 import { balanceOf, deposit, fundedAccount, openAccount, transfer } from '../transactions/ledger-fixtures';
 import {
@@ -20,6 +20,7 @@ import {
   simpleQuery,
   startFaultedApp,
   type FaultedApp,
+  type LogLine,
 } from './fault-support';
 
 let f: FaultedApp;
@@ -203,6 +204,33 @@ describe('auctions', () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('an auction that ends while PostgreSQL is unreachable', () => {
+  it('closes once when it is back, and the log warns once, not on each 250 ms retry', async () => {
+    const [owner, bidder] = await Promise.all([createUser(f.dbUrl), createUser(f.dbUrl)]);
+    const league = await leagueWith(url, owner, [bidder]);
+    const from = f.app.output().length;
+    const { id } = await openAuction(url, owner, league.id, { durationSeconds: 2 });
+    await sleep(700); // the timer scan (every 500 ms by default) has taken up its countdown
+    f.pg.refuseNew();
+    f.pg.dropAll();
+    await sleep(4_000); // it ended 2 s ago: the close has been retried every 250 ms since
+    f.pg.heal();
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'CLOSED'; i++) {
+      const res = await api(url, 'GET', `/api/v1/auctions/${id}`, { token: owner.token });
+      if (res.status === 200) status = res.body.status as string;
+      if (status !== 'CLOSED') await sleep(200);
+    }
+    expect(status).toBe('CLOSED');
+    expect(await sql(f.dbUrl, `SELECT count(*)::int AS n FROM auction_events WHERE auction_id = $1 AND type = 'closed'`, [id])).toEqual([{ n: 1 }]);
+    const lines = logLines(f.app, from);
+    const mine = (l: LogLine) => l.auctionId === id;
+    expect(lines.filter((l) => mine(l) && l.msg.startsWith('auction close failed') && l.level === 'warn')).toHaveLength(1);
+    expect(lines.filter((l) => mine(l) && l.msg === 'auction close works again')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg.startsWith('auction timer scan failed')).length).toBeLessThanOrEqual(1);
   });
 });
 

@@ -14,8 +14,8 @@
  *   echoed within LIVENESS_MS means messages are not arriving: the feed is declared lost (the
  *   service fails staff requests closed after REVOCATION_MAX_STALENESS_MS) and the subscriber
  *   reconnects, which re-subscribes and re-reads.
- * Plain commands only (HSET, HGETALL, HDEL, ZADD, ZRANGEBYSCORE, ZREM, PEXPIRE, PUBLISH,
- * SUBSCRIBE): no Lua, no keyspace notifications, so managed and clustered Redis work alike.
+ * Plain commands (HSET, HGETALL, ZADD, PEXPIRE, PUBLISH, SUBSCRIBE) and one short script for the
+ * expiry cleanup; no keyspace notifications, so managed and clustered Redis work alike.
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -24,6 +24,17 @@ import { parseRecord, recordKey, type RevocationRecord } from './revocation-stat
 const STATE_KEY = 'bw:{revocations}';
 const EXPIRY_KEY = 'bw:{revocations}:expiry';
 const CHANNEL = 'bw:revocations';
+/**
+ * Drops expired records in one step: read and delete as two commands could delete a record
+ * another replica rewrote in between (same field, new expiry). At most 1,000 per call.
+ */
+const CLEANUP_LUA = `
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+if #expired > 0 then
+  redis.call('HDEL', KEYS[1], unpack(expired))
+  redis.call('ZREM', KEYS[2], unpack(expired))
+end
+return #expired`;
 /** A heartbeat not echoed within this long means the subscription no longer delivers. */
 export const LIVENESS_MS = 3_000;
 
@@ -146,10 +157,7 @@ export class RevocationFeed {
 
   /** Every live record in Redis; expired fields are removed on the way. */
   async readAll(now = Date.now()): Promise<RevocationRecord[]> {
-    const expired = await this.commands.zrangebyscore(EXPIRY_KEY, '-inf', now);
-    if (expired.length > 0) {
-      await this.commands.multi().hdel(STATE_KEY, ...expired).zrem(EXPIRY_KEY, ...expired).exec();
-    }
+    await this.commands.eval(CLEANUP_LUA, 2, STATE_KEY, EXPIRY_KEY, String(now));
     const all = await this.commands.hgetall(STATE_KEY);
     const out: RevocationRecord[] = [];
     for (const value of Object.values(all)) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import type { PoolClient } from 'pg';
 import type { Config } from '../../config/config.schema';
+import { isConnectionFault } from './db-errors';
 import { DeadlineClient, queryDeadlineMs } from './deadline-client';
 
 type Release = (err?: Error) => void;
@@ -23,7 +24,8 @@ interface PooledDriver {
  * (docs/operations.md "Performance notes"). What callers see is TypeORM's: the same checkout
  * (through the breaker), the same results (rows; `[rows, rowCount]` for UPDATE and DELETE), the
  * same QueryFailedError for a failed statement, and a connection that fails while checked out
- * is handed back as broken. Transactions, subscribers, query logging and slow-query logging take
+ * is handed back as broken — also when only the statement's error says so (TypeORM hands such
+ * a connection back as healthy, and the next query on it fails). Transactions, subscribers, query logging and slow-query logging take
  * TypeORM's own path.
  */
 export class AppDataSource extends DataSource {
@@ -44,6 +46,10 @@ export class AppDataSource extends DataSource {
       const raw = await client.query(query, parameters);
       return (raw.command === 'UPDATE' || raw.command === 'DELETE' ? [raw.rows, raw.rowCount] : raw.rows) as T;
     } catch (err) {
+      // A statement that failed because its connection died (the server ended the session, the
+      // socket closed) hands the connection back as broken even when the socket has not said so
+      // yet: handed back as healthy, the next query would take it and fail too (seen on Node 24).
+      if (isConnectionFault(err)) giveBack(err as Error);
       throw new QueryFailedError(query, parameters, err as Error);
     } finally {
       giveBack();
