@@ -9,8 +9,6 @@ class FakeRedis extends EventEmitter {
   status = 'ready';
   delivering = true;
   subscribeFails = false;
-  /** Publishes that vanish without an error (a lost packet, a partition). */
-  dropPublishes = 0;
   readonly published: string[] = [];
   readonly disconnects: boolean[] = [];
   subscribers: FakeRedis[] = [];
@@ -20,10 +18,6 @@ class FakeRedis extends EventEmitter {
   }
   publish(channel: string, message: string): Promise<number> {
     this.published.push(message);
-    if (this.dropPublishes > 0) {
-      this.dropPublishes--;
-      return Promise.resolve(0);
-    }
     for (const s of this.subscribers) if (s.delivering) s.emit('message', channel, message);
     return Promise.resolve(this.subscribers.length);
   }
@@ -81,27 +75,6 @@ describe('RevocationFeed liveness (heartbeats over its own channel)', () => {
     feed.checkLiveness(60_000, true); // resumed after a pause: not judged
     expect(feed.isSubscribed).toBe(true);
     feed.checkLiveness(60_001 + LIVENESS_MS); // still nothing: now it is lost
-    expect(feed.isSubscribed).toBe(false);
-  });
-
-  it('one lost heartbeat alone does not trip it: the next one, a second later, comes back', () => {
-    commands.dropPublishes = 2;
-    for (let t = 0; t <= 10_000; t += 1_000) feed.checkLiveness(t);
-    expect(feed.isSubscribed).toBe(true);
-    expect(events).toEqual(['resubscribed']);
-  });
-
-  it('sends no heartbeat, and judges nothing, while the command connection knows it is down (a Redis restart)', () => {
-    subscriber.delivering = false;
-    commands.status = 'reconnecting';
-    for (let t = 0; t <= 20_000; t += 1_000) feed.checkLiveness(t);
-    expect(commands.published).toEqual([]);
-    expect(feed.isSubscribed).toBe(true);
-    commands.status = 'ready'; // back: heartbeats resume, and silence is judged again from now
-    feed.checkLiveness(21_000);
-    feed.checkLiveness(21_000 + LIVENESS_MS);
-    expect(feed.isSubscribed).toBe(true);
-    feed.checkLiveness(21_001 + LIVENESS_MS);
     expect(feed.isSubscribed).toBe(false);
   });
 

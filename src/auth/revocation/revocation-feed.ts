@@ -55,10 +55,8 @@ export class RevocationFeed {
   private subscribed = false;
   private subscribing = false;
   private handlers?: FeedHandlers;
-  /** Since when heartbeats have gone unanswered; undefined while the last one came back. */
-  private unansweredSince: number | undefined;
-  /** The first heartbeat of the unanswered stretch: its echo, or any later one's, ends it. */
-  private firstUnansweredSeq = 0;
+  /** When the heartbeat now in flight was sent; undefined while none is. */
+  private heartbeatSentAt: number | undefined;
   private heartbeatSeq = 0;
 
   constructor(
@@ -88,33 +86,30 @@ export class RevocationFeed {
 
   /**
    * Called every second by the service. Subscribes again when a SUBSCRIBE failed (a Cluster emits
-   * no second 'ready' to retry on). Otherwise sends a heartbeat; when none has come back for
-   * LIVENESS_MS, declares the feed lost and reconnects the subscriber. One heartbeat a second
-   * while they go unanswered, so one lost PUBLISH alone does not trip it.
-   * No heartbeat while the command connection knows it is down (reconnecting after a Redis
-   * restart, often after the subscriber): a PUBLISH that cannot be sent says nothing about the
-   * subscription, and the re-read that ends the outage needs that connection anyway.
+   * no second 'ready' to retry on); otherwise sends a heartbeat, or — when the last one has not
+   * come back within LIVENESS_MS — declares the feed lost and reconnects the subscriber.
    * `resumed`: the process itself was paused or blocked since the last call, so an echo may be
-   * waiting unread in the socket: the unanswered stretch starts again.
+   * waiting unread in the socket: the heartbeat in flight gets a fresh LIVENESS_MS.
    */
   checkLiveness(now = Date.now(), resumed = false): void {
     if (!this.subscribed) {
       if (this.subscriber.status === 'ready') this.subscribe();
       return;
     }
-    if (resumed || this.commands.status !== 'ready') this.unansweredSince = undefined;
-    if (this.unansweredSince !== undefined && now - this.unansweredSince > LIVENESS_MS) {
+    if (this.heartbeatSentAt === undefined) {
+      this.heartbeatSentAt = now;
+      this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, h: ++this.heartbeatSeq })).catch(() => undefined /* judged by its absence */);
+      return;
+    }
+    if (resumed) {
+      this.heartbeatSentAt = now;
+      return;
+    }
+    if (now - this.heartbeatSentAt > LIVENESS_MS) {
       this.lost();
       // Both client kinds reconnect on disconnect(true): 'ready' then re-subscribes.
       this.subscriber.disconnect(true);
-      return;
     }
-    if (this.commands.status !== 'ready') return;
-    if (this.unansweredSince === undefined) {
-      this.unansweredSince = now;
-      this.firstUnansweredSeq = this.heartbeatSeq + 1;
-    }
-    this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, h: ++this.heartbeatSeq })).catch(() => undefined /* judged by its absence */);
   }
 
   private subscribe(): void {
@@ -126,7 +121,7 @@ export class RevocationFeed {
       .then(() => {
         if (this.subscribed) return;
         this.subscribed = true;
-        this.unansweredSince = undefined;
+        this.heartbeatSentAt = undefined;
         handlers.onResubscribed();
       })
       .catch(() => undefined /* retried on the next 'ready' or checkLiveness() */)
@@ -136,7 +131,7 @@ export class RevocationFeed {
   }
 
   private lost(): void {
-    this.unansweredSince = undefined;
+    this.heartbeatSentAt = undefined;
     if (!this.subscribed) return;
     this.subscribed = false;
     this.handlers?.onLost();
@@ -176,7 +171,7 @@ export class RevocationFeed {
     try {
       const parsed = JSON.parse(message) as { o?: unknown; r?: unknown; h?: unknown };
       if (parsed.o === this.origin) {
-        if (typeof parsed.h === 'number' && parsed.h >= this.firstUnansweredSeq) this.unansweredSince = undefined; // a heartbeat came back
+        if (parsed.h === this.heartbeatSeq) this.heartbeatSentAt = undefined; // the heartbeat came back
         return [];
       }
       if (!Array.isArray(parsed.r)) return []; // another replica's heartbeat
