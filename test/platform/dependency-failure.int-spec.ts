@@ -73,8 +73,16 @@ describe('dependency failures', () => {
       expect(await breakerGauge(app.baseUrl, 'mail')).toBe(0);
       expect(await breakerGauge(app.baseUrl, 'redis')).toBe(0);
       for (const email of emails) await smtp.waitForMail(email, 30_000);
-      const healthy = (await api(app.baseUrl, 'GET', '/health/check')).body;
-      expect(healthy.components.redis.status).toBe('up');
+      // The revocation feed can flag itself lost once more right after Redis returns (its command
+      // connection often reconnects after its subscriber, and an unsent heartbeat reads as a dead
+      // subscription; it recovers within seconds, long before staff routes would fail closed):
+      // every feature must be back within 10 s, not at the first look.
+      const healthy = await eventually(
+        'every feature back after the outage',
+        async () => (await api(app.baseUrl, 'GET', '/health/check')).body,
+        (b) => b.components?.redis?.status === 'up' && b.degradedFeatures?.length === 0,
+        10_000,
+      );
       expect(healthy.degradedFeatures).toEqual([]);
     } finally {
       await app.stop();
