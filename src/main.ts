@@ -13,7 +13,7 @@ import { buildOpenApiDocument } from './infra/http/openapi/openapi-document';
 import { ASYNCAPI_URL, buildAsyncApiDocument } from './auctions/asyncapi';
 import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
-import { rootLogger } from './infra/logging/logging.module';
+import { exitAfterLogs, rootLogger } from './infra/logging/logging.module';
 import { PinoNestLogger } from './infra/logging/logger';
 import { ProblemFilter } from './infra/http/problem.filter';
 import { OutageLog } from './infra/resilience/outage-log';
@@ -159,18 +159,16 @@ function installSignalHandlers(
     logger.info({ signal, drainMs }, 'shutdown started: readiness is now 503');
     setTimeout(() => {
       shutdown.beginClose();
-      // pino writes asynchronously: flush before exiting, or the exit handler's synchronous
-      // flush can overtake a write still in flight and reorder (or drop) the last lines.
-      const exitAfterFlush = (code: number) => logger.flush(() => process.exit(code));
+      // The log stream writes asynchronously: exit only once the last lines are out, in order.
       app.close().then(
         async () => {
           await shutdownTracing().catch(() => undefined);
           logger.info('shutdown complete');
-          exitAfterFlush(0);
+          exitAfterLogs(0);
         },
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          exitAfterFlush(1);
+          exitAfterLogs(1);
         },
       );
     }, drainMs);
@@ -183,5 +181,5 @@ function installSignalHandlers(
 
 bootstrap().catch((err: unknown) => {
   rootLogger().fatal({ err }, 'failed to start');
-  process.exit(1);
+  exitAfterLogs(1);
 });

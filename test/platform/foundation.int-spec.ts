@@ -3,7 +3,16 @@
  * readiness that follows PostgreSQL but only reports Redis as degraded, all without restarts.
  */
 import { spawnSync } from 'node:child_process';
-import { api, createDatabase, DIST_MAIN, sleep, startApp, startPostgres, startRedis, type AppProcess } from '../harness';
+import {
+  api,
+  createDatabase,
+  DIST_MAIN,
+  sleep,
+  startApp,
+  startPostgres,
+  startRedis,
+  type AppProcess,
+} from '../harness';
 
 async function waitForStatus(url: string, status: number, timeoutMs = 15_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
@@ -30,7 +39,10 @@ describe('platform foundation', () => {
 
   it('starts without a deprecation or other process warning', () => {
     // Node prints emitWarning() as `(node:PID) [CODE] Name: message` on stderr, which startApp captures.
-    const warnings = app.output().split('\n').filter((line) => /^\(node:\d+\) /.test(line));
+    const warnings = app
+      .output()
+      .split('\n')
+      .filter((line) => /^\(node:\d+\) /.test(line));
     expect(warnings).toEqual([]);
   });
 
@@ -148,11 +160,21 @@ describe('configuration and lifecycle', () => {
       expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(503);
       expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
       expect(await app.exited).toBe(0);
-      const out = app.output();
-      const redisClosed = out.indexOf('"component":"redis:store"');
-      const poolClosed = out.indexOf('"component":"database-pool"');
-      expect(redisClosed).toBeGreaterThan(0);
-      expect(poolClosed).toBeGreaterThan(redisClosed);
+      if (!app.child.stdout!.closed) await new Promise((res) => app.child.stdout!.once('close', res));
+      // The log must come out in the order it was written: before the log stream was ended on
+      // exit, a line still in flight landed after "shutdown complete" (CI, about 1 run in 3).
+      const lines = app
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { time: string; msg: string; component?: string });
+      const times = lines.map((l) => Date.parse(l.time));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(lines.at(-1)?.msg).toBe('shutdown complete');
+      const closed = lines.filter((l) => l.msg === 'closed').map((l) => l.component);
+      expect(closed.indexOf('redis:store')).toBeGreaterThan(0);
+      expect(closed.indexOf('database-pool')).toBe(closed.indexOf('redis:store') + 1);
     } finally {
       await app.stop();
       await redis.stop();
@@ -160,7 +182,10 @@ describe('configuration and lifecycle', () => {
   });
 
   it('a second signal during the drain forces an immediate exit', async () => {
-    const app = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_GRACE_MS: '30000' } });
+    const app = await startApp({
+      databaseUrl: await createDatabase(),
+      env: { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_GRACE_MS: '30000' },
+    });
     try {
       app.child.kill('SIGTERM');
       await sleep(300);

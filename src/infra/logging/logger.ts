@@ -26,20 +26,54 @@ export const REDACT_PATHS = [
   'headers.cookie',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    messageKey: 'msg',
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-    formatters: { level: (label) => ({ level: label }) },
-    mixin() {
-      const ctx = currentRequest();
-      if (!ctx) return {};
-      return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId } : { requestId: ctx.requestId };
+/**
+ * The log stream: asynchronous (a request's access line costs no write syscall on the hot path),
+ * so a write can still be in flight when the process decides to exit. Exit through
+ * {@link endLogStream}: pino's own exit hook writes what is buffered synchronously, which lands
+ * BEFORE a chunk still in flight — the last lines of a shutdown came out of order (seen in CI).
+ */
+export type LogStream = ReturnType<typeof pino.destination>;
+
+export function createLogStream(): LogStream {
+  return pino.destination({ dest: 1, sync: false });
+}
+
+/**
+ * Writes everything logged so far, in order, then calls `done` (after `timeoutMs` at most: a
+ * stdout nobody reads must not hold the exit). Nothing may be logged after `done`.
+ */
+export function endLogStream(stream: LogStream, done: () => void, timeoutMs = 2_000): void {
+  if ((stream as { destroyed?: boolean }).destroyed) return done();
+  let called = false;
+  const finish = () => {
+    if (called) return;
+    called = true;
+    clearTimeout(timer);
+    done();
+  };
+  const timer = setTimeout(finish, timeoutMs);
+  stream.once('close', finish);
+  stream.once('error', finish);
+  stream.end();
+}
+
+export function createLogger(level: string, stream: LogStream = createLogStream()): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      formatters: { level: (label) => ({ level: label }) },
+      mixin() {
+        const ctx = currentRequest();
+        if (!ctx) return {};
+        return ctx.traceId ? { requestId: ctx.requestId, traceId: ctx.traceId } : { requestId: ctx.requestId };
+      },
     },
-  });
+    stream,
+  );
 }
 
 /** Adapts pino to Nest's LoggerService so framework messages are JSON lines too. */

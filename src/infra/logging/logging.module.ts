@@ -1,15 +1,25 @@
 import { Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AppConfig } from '../../config/config.service';
-import { createLogger } from './logger';
+import { createLogger, createLogStream, endLogStream, type LogStream } from './logger';
 
 export const LOGGER = Symbol('LOGGER');
 let processLogger: Logger | undefined;
+let processLogStream: LogStream | undefined;
 
 /** The process-wide pino logger (created on first use, shared by Fastify and Nest). */
 export function rootLogger(level?: string): Logger {
-  processLogger ??= createLogger(level ?? AppConfig.load().LOG_LEVEL);
+  if (!processLogger) {
+    processLogStream = createLogStream();
+    processLogger = createLogger(level ?? AppConfig.load().LOG_LEVEL, processLogStream);
+  }
   return processLogger;
+}
+
+/** Exits once every line logged so far is written, in order (see endLogStream). */
+export function exitAfterLogs(code: number): void {
+  if (!processLogStream) process.exit(code);
+  endLogStream(processLogStream, () => process.exit(code));
 }
 
 @Global()
