@@ -17,7 +17,6 @@ import { exitAfterLogs, rootLogger } from './infra/logging/logging.module';
 import { PinoNestLogger } from './infra/logging/logger';
 import { ProblemFilter } from './infra/http/problem.filter';
 import { OutageLog } from './infra/resilience/outage-log';
-import { validationPipe } from './infra/http/validation-pipe';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { answerClientError, answerFrameworkError } from './infra/http/pre-route-errors';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
@@ -109,7 +108,6 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(
     new ProblemFilter(logger, metrics, app.get(OutageLog), (userId, refusal) => securityEvents.reportRefusal(userId, refusal)),
   );
-  app.useGlobalPipes(validationPipe());
 
   SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',

@@ -9,6 +9,7 @@ import { BiddingService } from './bidding.service';
 import { AuctionResponse, BidResponse, PlaceBidDto } from './dto/auction.dto';
 import { uuidParam } from './leagues.controller';
 import { ApiUuidParam } from '../infra/http/openapi/fields';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 @ApiTags('auctions')
 @ApiBearerAuth()
@@ -52,7 +53,7 @@ export class AuctionsController {
   placeBid(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam()) id: string,
-    @Body() dto: PlaceBidDto,
+    @Body(VALIDATE) dto: PlaceBidDto,
   ): Promise<BidResponse> {
     return this.bidding.placeBid(user, id, dto.amount);
   }

@@ -18,6 +18,7 @@ import {
 } from './dto/league.dto';
 import { LeaguesService } from './leagues.service';
 import { ApiUuidParam } from '../infra/http/openapi/fields';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 /** A path id that is not a UUID is a 400 VALIDATION_FAILED, like any other bad input. */
 export const uuidParam = () =>
@@ -42,14 +43,14 @@ export class LeaguesController {
   @RateLimit('leagues')
   @ApiOperation({ summary: 'Create a league; the caller owns it and joins it with the full budget' })
   @ApiCreatedResponse({ type: LeagueResponse })
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateLeagueDto): Promise<LeagueResponse> {
+  create(@CurrentUser() user: AuthUser, @Body(VALIDATE) dto: CreateLeagueDto): Promise<LeagueResponse> {
     return this.leagues.createLeague(user, dto);
   }
 
   @Get()
   @ApiOperation({ summary: 'Leagues the caller participates in, most recently joined first' })
   @ApiOkResponse({ type: LeaguePage })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListLeaguesQuery): Promise<LeaguePage> {
+  list(@CurrentUser() user: AuthUser, @Query(VALIDATE) query: ListLeaguesQuery): Promise<LeaguePage> {
     return this.leagues.listLeagues(user, query.limit, query.cursor);
   }
 
@@ -72,7 +73,7 @@ export class LeaguesController {
   join(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam()) id: string,
-    @Body() dto: JoinLeagueDto,
+    @Body(VALIDATE) dto: JoinLeagueDto,
   ): Promise<ParticipantResponse> {
     return this.leagues.joinLeague(user, id, dto.inviteCode);
   }
@@ -85,7 +86,7 @@ export class LeaguesController {
   createAuction(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam()) id: string,
-    @Body() dto: CreateAuctionDto,
+    @Body(VALIDATE) dto: CreateAuctionDto,
   ): Promise<AuctionResponse> {
     return this.auctions.createAuction(user, id, dto);
   }

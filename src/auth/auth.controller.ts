@@ -24,6 +24,7 @@ import { SignedUpUserDto, RefreshTokenDto, SignInDto, SignUpDto, TokenPairDto, V
 import { RegistrationService } from './registration.service';
 import { SessionsService, type TokenPair } from './sessions.service';
 import { SignInService } from './sign-in.service';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 function account(user: User): SignedUpUserDto {
   return { id: user.id, email: user.email, roles: user.roles, privilegeLevel: user.privilegeLevel, emailVerified: user.emailVerified };
@@ -45,7 +46,7 @@ export class AuthController {
   @ApiCreatedResponse({ type: SignedUpUserDto })
   @ApiResponse({ status: 400, type: ProblemDto, description: 'WEAK_PASSWORD or VALIDATION_FAILED' })
   @ApiConflictResponse({ type: ProblemDto, description: 'EMAIL_TAKEN' })
-  async signUp(@Body() body: SignUpDto): Promise<SignedUpUserDto> {
+  async signUp(@Body(VALIDATE) body: SignUpDto): Promise<SignedUpUserDto> {
     return account(await this.registration.signUp(body));
   }
 
@@ -54,7 +55,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Confirm an email address with the token from the mail (single-use, 24 h)' })
   @ApiOkResponse({ type: SignedUpUserDto })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_INVALID (unknown, expired or used)' })
-  async verify(@Body() body: VerifyEmailDto): Promise<SignedUpUserDto> {
+  async verify(@Body(VALIDATE) body: VerifyEmailDto): Promise<SignedUpUserDto> {
     return account(await this.registration.verifyEmail(body.token));
   }
 
@@ -62,7 +63,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Confirm an email address: the link of the verification mail' })
   @ApiOkResponse({ type: SignedUpUserDto })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_INVALID (unknown, expired or used)' })
-  async verifyLink(@Query() query: VerifyEmailDto): Promise<SignedUpUserDto> {
+  async verifyLink(@Query(VALIDATE) query: VerifyEmailDto): Promise<SignedUpUserDto> {
     return account(await this.registration.verifyEmail(query.token));
   }
 
@@ -74,7 +75,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'INVALID_CREDENTIALS' })
   @ApiResponse({ status: 423, type: ProblemDto, description: 'ACCOUNT_LOCKED (Retry-After says for how long)' })
   @ApiTooManyRequestsResponse({ type: ProblemDto, description: 'RATE_LIMIT_EXCEEDED' })
-  signIn(@Body() body: SignInDto): Promise<TokenPair> {
+  signIn(@Body(VALIDATE) body: SignInDto): Promise<TokenPair> {
     return this.signInService.signIn(body.email, body.password);
   }
 
@@ -83,7 +84,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Trade a refresh token for a new pair; the old one is spent' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_INVALID, or TOKEN_REUSED (a spent token: its whole session is revoked)' })
-  refresh(@Body() body: RefreshTokenDto): Promise<TokenPair> {
+  refresh(@Body(VALIDATE) body: RefreshTokenDto): Promise<TokenPair> {
     return this.sessions.refresh(body.refreshToken);
   }
 
@@ -92,7 +93,7 @@ export class AuthController {
   @ApiOperation({ summary: "Sign out: revokes the refresh token's whole session" })
   @ApiNoContentResponse({ description: 'Signed out (also when already signed out)' })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_INVALID, or TOKEN_REUSED (a spent token)' })
-  async signOut(@Body() body: RefreshTokenDto): Promise<void> {
+  async signOut(@Body(VALIDATE) body: RefreshTokenDto): Promise<void> {
     await this.sessions.signOut(body.refreshToken);
   }
 }

@@ -16,6 +16,7 @@ import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { ChangePasswordDto, ForgotPasswordDto, ResetPasswordDto } from './dto/auth.dto';
 import { PasswordService } from './password.service';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 @ApiTags('auth')
 @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED' })
@@ -28,7 +29,7 @@ export class PasswordController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Ask for a password reset mail; answers 202 whether or not the account exists' })
   @ApiAcceptedResponse({ description: 'Accepted; a mail is sent if the account exists' })
-  async forgot(@Body() body: ForgotPasswordDto): Promise<void> {
+  async forgot(@Body(VALIDATE) body: ForgotPasswordDto): Promise<void> {
     await this.passwords.requestReset(body.email);
   }
 
@@ -39,7 +40,7 @@ export class PasswordController {
   @ApiNoContentResponse({ description: 'Password changed; every session revoked' })
   @ApiResponse({ status: 400, type: ProblemDto, description: 'WEAK_PASSWORD or VALIDATION_FAILED' })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'TOKEN_INVALID (unknown, expired or used)' })
-  async reset(@Body() body: ResetPasswordDto): Promise<void> {
+  async reset(@Body(VALIDATE) body: ResetPasswordDto): Promise<void> {
     await this.passwords.reset(body.token, body.newPassword);
   }
 
@@ -50,7 +51,7 @@ export class PasswordController {
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiResponse({ status: 400, type: ProblemDto, description: 'WEAK_PASSWORD or VALIDATION_FAILED' })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'UNAUTHENTICATED, or INVALID_CREDENTIALS (wrong current password)' })
-  async change(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
+  async change(@CurrentUser() user: AuthUser, @Body(VALIDATE) body: ChangePasswordDto): Promise<void> {
     await this.passwords.change(user, body.currentPassword, body.newPassword);
   }
 }

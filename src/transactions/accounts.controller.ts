@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Verified } from '../auth/decorators/verified.decorator';
 import { AccountsService } from './accounts.service';
 import { AccountDto, AccountListQuery, AccountNumberParam, AccountPageDto, OpenAccountDto, OpenedAccountDto } from './dto/account.dto';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 @ApiTags('transactions')
 @ApiBearerAuth()
@@ -20,14 +21,14 @@ export class AccountsController {
   @HttpCode(201)
   @ApiCreatedResponse({ type: OpenedAccountDto })
   @ApiResponse({ status: 404, description: 'NOT_FOUND: ownerId names no user (staff only)' })
-  open(@CurrentUser() user: AuthUser, @Body() dto: OpenAccountDto): Promise<OpenedAccountDto> {
+  open(@CurrentUser() user: AuthUser, @Body(VALIDATE) dto: OpenAccountDto): Promise<OpenedAccountDto> {
     return this.accounts.open(user, dto);
   }
 
   @Get()
   @ApiOperation({ summary: 'Your bank accounts (staff: anyone\'s, with ?ownerId)' })
   @ApiOkResponse({ type: AccountPageDto, description: 'Your accounts (staff: ?ownerId), in account-number order' })
-  list(@CurrentUser() user: AuthUser, @Query() query: AccountListQuery): Promise<AccountPageDto> {
+  list(@CurrentUser() user: AuthUser, @Query(VALIDATE) query: AccountListQuery): Promise<AccountPageDto> {
     return this.accounts.list(user, query);
   }
 
@@ -35,7 +36,7 @@ export class AccountsController {
   @ApiOperation({ summary: 'One bank account with its balance' })
   @ApiOkResponse({ type: AccountDto })
   @ApiResponse({ status: 404, description: 'NOT_FOUND: no such account, or not yours' })
-  get(@CurrentUser() user: AuthUser, @Param() { accountNumber }: AccountNumberParam): Promise<AccountDto> {
+  get(@CurrentUser() user: AuthUser, @Param(VALIDATE) { accountNumber }: AccountNumberParam): Promise<AccountDto> {
     return this.accounts.get(user, accountNumber);
   }
 }

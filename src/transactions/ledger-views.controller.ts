@@ -8,6 +8,7 @@ import { TransactionLogPageDto, TransactionLogQuery } from './dto/transaction-lo
 import { TransferLimitsDto } from './dto/transfer-limits.dto';
 import { TransactionLogsService } from './transaction-logs.service';
 import { TransferLimitsService } from './transfer-limits.service';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 /** Read-only views of the ledger: transfer limits and per-account transaction logs. */
 @ApiTags('transactions')
@@ -38,8 +39,8 @@ export class LedgerViewsController {
   @ApiResponse({ status: 404, description: 'NOT_FOUND: no such account, or not yours' })
   transactionLog(
     @CurrentUser() user: AuthUser,
-    @Param() { accountNumber }: AccountNumberParam,
-    @Query() query: TransactionLogQuery,
+    @Param(VALIDATE) { accountNumber }: AccountNumberParam,
+    @Query(VALIDATE) query: TransactionLogQuery,
   ): Promise<TransactionLogPageDto> {
     return this.logs.page(user, accountNumber, query);
   }

@@ -14,6 +14,7 @@ import { AccountMovementDto, AccountMovementResultDto, TransferDto, TransferResu
 import { checkIdempotencyKey } from './idempotency-key';
 import type { Outcome } from './idempotency.service';
 import { LedgerService } from './ledger.service';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 function idempotencyKey(header: string | undefined): string | undefined {
   const checked = checkIdempotencyKey(header);
@@ -60,7 +61,7 @@ export class MovementsController {
   @ApiCreatedResponse({ type: AccountMovementResultDto, headers: REPLAYED })
   async deposit(
     @CurrentUser() user: AuthUser,
-    @Body() dto: AccountMovementDto,
+    @Body(VALIDATE) dto: AccountMovementDto,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AccountMovementResultDto> {
@@ -74,7 +75,7 @@ export class MovementsController {
   @ApiCreatedResponse({ type: AccountMovementResultDto, headers: REPLAYED })
   async withdraw(
     @CurrentUser() user: AuthUser,
-    @Body() dto: AccountMovementDto,
+    @Body(VALIDATE) dto: AccountMovementDto,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AccountMovementResultDto> {
@@ -88,7 +89,7 @@ export class MovementsController {
   @ApiCreatedResponse({ type: TransferResultDto, headers: REPLAYED })
   async transfer(
     @CurrentUser() user: AuthUser,
-    @Body() dto: TransferDto,
+    @Body(VALIDATE) dto: TransferDto,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TransferResultDto> {

@@ -29,6 +29,7 @@ import { AuditPageDto } from '../security/audit/dto/audit-log.dto';
 import { UpdatePrivilegeLevelDto, UpdateProfileDto, UpdateRolesDto, UserPageDto, UserProfileDto } from './dto/user.dto';
 import type { User } from './user';
 import { UsersService } from './users.service';
+import { VALIDATE } from '../infra/http/validation-pipe';
 
 const userId = new ParseUUIDPipe({
   exceptionFactory: () => new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'id', message: 'id must be a UUID' }]),
@@ -55,7 +56,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Change your display name' })
   @ApiOkResponse({ type: UserProfileDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED' })
-  updateMe(@CurrentUser() user: AuthUser, @Body() body: UpdateProfileDto): Promise<User> {
+  updateMe(@CurrentUser() user: AuthUser, @Body(VALIDATE) body: UpdateProfileDto): Promise<User> {
     return this.users.updateDisplayName(user, body.displayName === '' ? null : body.displayName);
   }
 
@@ -63,7 +64,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Your audit trail, newest first' })
   @ApiOkResponse({ type: AuditPageDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED (limit or cursor)' })
-  myAuditLog(@CurrentUser() user: AuthUser, @Query() q: PageQueryDto): Promise<Page<AuditLogEntry>> {
+  myAuditLog(@CurrentUser() user: AuthUser, @Query(VALIDATE) q: PageQueryDto): Promise<Page<AuditLogEntry>> {
     return this.auditLog.list({ userId: user.id }, q.limit ?? DEFAULT_PAGE_LIMIT, q.cursor);
   }
 
@@ -73,7 +74,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserPageDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED (limit or cursor)' })
   @ApiForbiddenResponse({ type: ProblemDto, description: 'FORBIDDEN (not an ADMIN)' })
-  list(@Query() q: PageQueryDto): Promise<Page<User>> {
+  list(@Query(VALIDATE) q: PageQueryDto): Promise<Page<User>> {
     return this.users.list(q.limit ?? DEFAULT_PAGE_LIMIT, q.cursor);
   }
 
@@ -99,7 +100,7 @@ export class UsersController {
   @ApiForbiddenResponse({ type: ProblemDto, description: 'FORBIDDEN (not an ADMIN)' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'NOT_FOUND' })
   @ApiConflictResponse({ type: ProblemDto, description: 'CONFLICT (removing your own ADMIN role)' })
-  setRoles(@CurrentUser() actor: AuthUser, @Param('id', userId) id: string, @Body() body: UpdateRolesDto): Promise<User> {
+  setRoles(@CurrentUser() actor: AuthUser, @Param('id', userId) id: string, @Body(VALIDATE) body: UpdateRolesDto): Promise<User> {
     return this.users.setRoles(actor, id, body.roles);
   }
 
@@ -113,7 +114,7 @@ export class UsersController {
   @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED' })
   @ApiForbiddenResponse({ type: ProblemDto, description: 'FORBIDDEN (not an ADMIN)' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'NOT_FOUND' })
-  setPrivilegeLevel(@CurrentUser() actor: AuthUser, @Param('id', userId) id: string, @Body() body: UpdatePrivilegeLevelDto): Promise<User> {
+  setPrivilegeLevel(@CurrentUser() actor: AuthUser, @Param('id', userId) id: string, @Body(VALIDATE) body: UpdatePrivilegeLevelDto): Promise<User> {
     return this.users.setPrivilegeLevel(actor, id, body.privilegeLevel);
   }
 }

@@ -1,16 +1,15 @@
 /**
- * A Nest application around the given controllers with Bulwark's HTTP pipeline (the global
- * ValidationPipe of main.ts and the ProblemFilter), on Fastify, driven with `inject` (no socket).
+ * A Nest application around the given controllers with Bulwark's HTTP pipeline (the ProblemFilter;
+ * validation is bound per DTO parameter, as in the app), on Fastify, driven with `inject` (no socket).
  */
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { DynamicModule, Provider, Type } from '@nestjs/common';
 import pino from 'pino';
 import { LOGGER } from '../../src/infra/logging/logging.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { ProblemFilter } from '../../src/infra/http/problem.filter';
-import { validationPipe } from '../../src/infra/http/validation-pipe';
 
 export interface HttpApp {
   app: NestFastifyApplication;
@@ -28,7 +27,6 @@ export async function httpApp(controllers: Type[], providers: Provider[] = [], i
     providers: [
       { provide: LOGGER, useValue: logger },
       MetricsService,
-      { provide: APP_PIPE, useFactory: validationPipe },
       // As main.ts builds it, without the optional outage log and refusal listener.
       { provide: APP_FILTER, useFactory: (logger: pino.Logger, metrics: MetricsService) => new ProblemFilter(logger, metrics), inject: [LOGGER, MetricsService] },
       ...providers,

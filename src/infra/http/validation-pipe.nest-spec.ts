@@ -1,11 +1,12 @@
 /**
- * The global ValidationPipe of main.ts (validationPipe()) inside a Nest testing module on
+ * The ValidationPipe every DTO parameter carries (VALIDATE) inside a Nest testing module on
  * Fastify, with the ProblemFilter: what a client sees for each kind of bad input.
  */
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { PageQueryDto } from './page-query.dto';
+import { VALIDATE } from './validation-pipe';
 import { httpApp, type HttpApp } from '../../../test/nest-unit/http-app';
 
 class AddressDto {
@@ -32,17 +33,17 @@ class ProfileDto {
 @Controller('probe')
 class ProbeController {
   @Post('profile')
-  profile(@Body() body: ProfileDto) {
+  profile(@Body(VALIDATE) body: ProfileDto) {
     return { isDto: body instanceof ProfileDto, addressIsDto: body.address instanceof AddressDto, body };
   }
 
   @Get('page')
-  page(@Query() query: PageQueryDto) {
+  page(@Query(VALIDATE) query: PageQueryDto) {
     return { limit: query.limit, type: typeof query.limit };
   }
 }
 
-describe('global ValidationPipe (main.ts validationPipe())', () => {
+describe('the DTO ValidationPipe (VALIDATE)', () => {
   let http: HttpApp;
   beforeAll(async () => {
     http = await httpApp([ProbeController]);

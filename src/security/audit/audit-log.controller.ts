@@ -6,6 +6,7 @@ import { ProblemDto } from '../../infra/http/problem.dto';
 import type { AuditLogEntry } from './audit-log.repository';
 import { AuditLogService } from './audit-log.service';
 import { AuditLogQueryDto, AuditPageDto } from './dto/audit-log.dto';
+import { VALIDATE } from '../../infra/http/validation-pipe';
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -20,7 +21,7 @@ export class AuditLogController {
   @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED' })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'UNAUTHENTICATED' })
   @ApiForbiddenResponse({ type: ProblemDto, description: 'FORBIDDEN (not an ADMIN)' })
-  list(@Query() q: AuditLogQueryDto): Promise<Page<AuditLogEntry>> {
+  list(@Query(VALIDATE) q: AuditLogQueryDto): Promise<Page<AuditLogEntry>> {
     return this.auditLog.list(
       { userId: q.userId, action: q.action, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
       q.limit ?? DEFAULT_PAGE_LIMIT,

@@ -13,6 +13,7 @@ import { RATE_LIMIT_BUDGETS, RateLimit } from './rate-limit.decorator';
 import { BudgetStatusDto, RateLimitStatusDto, RateLimitStatusQueryDto } from './dto/rate-limit-status.dto';
 import { signinSubject, userSubject } from './subjects';
 import { clientIp } from './throttlers';
+import { VALIDATE } from '../../infra/http/validation-pipe';
 
 @ApiTags('security')
 @ApiBearerAuth()
@@ -25,7 +26,7 @@ export class RateLimitController {
   @ApiOperation({ summary: 'Your remaining calls per rate-limit budget (counts one call against the `status` budget)' })
   @ApiOkResponse({ type: RateLimitStatusDto })
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMIT_EXCEEDED, with Retry-After and RateLimit-* headers' })
-  async status(@CurrentUser() user: AuthUser, @Query() query: RateLimitStatusQueryDto, @Req() req: FastifyRequest): Promise<RateLimitStatusDto> {
+  async status(@CurrentUser() user: AuthUser, @Query(VALIDATE) query: RateLimitStatusQueryDto, @Req() req: FastifyRequest): Promise<RateLimitStatusDto> {
     const names = query.budget ? [query.budget] : [...RATE_LIMIT_BUDGETS];
     const budgets = await Promise.all(
       names.map(async (budget): Promise<BudgetStatusDto> => {
