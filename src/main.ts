@@ -132,6 +132,9 @@ async function bootstrap(): Promise<void> {
   );
 }
 
+/** A forced exit still writes its last lines (the reason), but waits no longer than this for them. */
+const FORCED_EXIT_LOG_WAIT_MS = 200;
+
 function installSignalHandlers(
   app: NestFastifyApplication,
   shutdown: ShutdownService,
@@ -142,12 +145,13 @@ function installSignalHandlers(
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
       logger.warn({ signal }, 'second signal: forcing exit');
-      process.exit(1);
+      exitAfterLogs(1, FORCED_EXIT_LOG_WAIT_MS);
+      return;
     }
     signalled = true;
     const hardStop = setTimeout(() => {
       logger.error({ graceMs: config.SHUTDOWN_GRACE_MS }, 'graceful shutdown exceeded SHUTDOWN_GRACE_MS; forcing exit');
-      process.exit(1);
+      exitAfterLogs(1, FORCED_EXIT_LOG_WAIT_MS);
     }, config.SHUTDOWN_GRACE_MS);
     hardStop.unref();
     // SIGTERM comes from an orchestrator: keep serving while endpoints are withdrawn.

@@ -199,4 +199,23 @@ describe('configuration and lifecycle', () => {
       await app.stop();
     }
   });
+
+  it('a shutdown that outlasts SHUTDOWN_GRACE_MS is forced (exit 1), and says why in its last line', async () => {
+    // A drain longer than the grace: the non-default settings ARE the case under test (the default
+    // 5 s drain within a 25 s grace is covered by the SIGTERM test above and embedded-mode).
+    const app = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_GRACE_MS: '1000' } });
+    try {
+      const t0 = Date.now();
+      app.child.kill('SIGTERM');
+      expect(await app.exited).toBe(1);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      if (!app.child.stdout!.closed) await new Promise((res) => app.child.stdout!.once('close', res));
+      const last = JSON.parse(app.output().trim().split('\n').at(-1)!) as { level: string; msg: string; graceMs: number };
+      expect(last).toMatchObject({ level: 'error', graceMs: 1000 });
+      expect(last.msg).toContain('exceeded SHUTDOWN_GRACE_MS');
+    } finally {
+      await app.stop();
+    }
+  });
 });

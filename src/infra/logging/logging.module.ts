@@ -16,10 +16,13 @@ export function rootLogger(level?: string): Logger {
   return processLogger;
 }
 
-/** Exits once every line logged so far is written, in order (see endLogStream). */
-export function exitAfterLogs(code: number): void {
+/**
+ * Exits once every line logged so far is written, in order (see endLogStream), or after
+ * `timeoutMs` (forced exits pass a short one).
+ */
+export function exitAfterLogs(code: number, timeoutMs?: number): void {
   if (!processLogStream) process.exit(code);
-  endLogStream(processLogStream, () => process.exit(code));
+  endLogStream(processLogStream, () => process.exit(code), timeoutMs);
 }
 
 @Global()
