@@ -234,11 +234,14 @@ async function main() {
     BigInt(inv.customer_total) === BigInt(accounts.length) * 100000000n && inv.negative === 0 && BigInt(inv.all_total) === 0n && inv.unbalanced_entries === 0 && inv.drifted_accounts === 0;
   if (!booksBalanced) log(`books check failed: ${JSON.stringify(inv)}`);
 
-  log('phase: throttling on vs off (same route, one replica each)');
+  log('phase: throttling on vs off (same route, one replica each, warmed up, alternating slices)');
   const c = await procs.startReplica({ ...env, ENABLE_RATE_LIMITING: 'false' });
   const route = `/api/v1/accounts/${accounts[1]}`;
-  const throttleOn = await http.run({ urls: [a.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
-  const throttleOff = await http.run({ urls: [c.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
+  const [throttleOn, throttleOff] = await http.runPaired(
+    { urls: [a.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth },
+    { urls: [c.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth },
+    ROUNDS,
+  );
   await procs.stopChild(c.child);
 
   log('phase: bid fan-out');
@@ -263,9 +266,12 @@ async function main() {
   const ca = await procs.startReplica(clusterEnv);
   const cb = await procs.startReplica(clusterEnv);
   const cc = await procs.startReplica({ ...clusterEnv, ENABLE_RATE_LIMITING: 'false' });
-  log('phasesCluster: throttling on vs off');
-  const clusterThrottleOn = await http.run({ urls: [ca.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
-  const clusterThrottleOff = await http.run({ urls: [cc.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth });
+  log('phasesCluster: throttling on vs off (warmed up, alternating slices)');
+  const [clusterThrottleOn, clusterThrottleOff] = await http.runPaired(
+    { urls: [ca.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth },
+    { urls: [cc.baseUrl + route], connections: 50, durationSec: PHASE_SEC, headers: auth },
+    ROUNDS,
+  );
   await procs.stopChild(cc.child);
   log('phasesCluster: bid fan-out');
   let clusterFanout;

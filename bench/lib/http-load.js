@@ -71,4 +71,31 @@ async function runSliced(opts, rounds, between) {
   };
 }
 
-module.exports = { run, runSliced };
+/**
+ * Compares two loads fairly: a short warm-up of each (JIT, connection pools, a fresh Redis
+ * Cluster still syncing its replicas), then `rounds` slices each, alternating which goes first
+ * (A B, B A, ...), so neither gets the machine's quiet or busy minutes. Returns [a, b] as run().
+ */
+async function runPaired(optsA, optsB, rounds, warmupSec = 2) {
+  await run({ ...optsA, durationSec: warmupSec });
+  await run({ ...optsB, durationSec: warmupSec });
+  const sliceSec = optsA.durationSec / rounds;
+  const acc = [optsA, optsB].map(() => ({ latencies: histogram(), total: 0, errors: 0 }));
+  for (let i = 0; i < rounds; i++) {
+    for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
+      const r = await run({ ...[optsA, optsB][k], durationSec: sliceSec, latencies: acc[k].latencies });
+      acc[k].total += r.total;
+      acc[k].errors += r.errors;
+    }
+  }
+  return acc.map((x) => ({
+    rps: Math.round(x.total / optsA.durationSec),
+    p50Ms: x.latencies.getValueAtPercentile(50),
+    p95Ms: x.latencies.getValueAtPercentile(95),
+    p99Ms: x.latencies.getValueAtPercentile(99),
+    errors: x.errors,
+    total: x.total,
+  }));
+}
+
+module.exports = { run, runSliced, runPaired };
