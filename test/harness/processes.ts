@@ -142,6 +142,8 @@ export interface AppProcess {
   child: ChildProcess;
   /** Everything the process wrote (JSON log lines). */
   output(): string;
+  /** Everything, once its stdout has closed: 'exit' can come before the last 'data'. */
+  finalOutput(): Promise<string>;
   /** Sends a signal and waits for the exit code (null when killed by a signal). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
   /** SIGKILL, for crash tests. */
@@ -211,6 +213,10 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     pid: child.pid ?? 0,
     child,
     output: () => output,
+    async finalOutput() {
+      if (!child.stdout!.closed) await new Promise((res) => child.stdout!.once('close', res));
+      return output;
+    },
     exited,
     async stop(signal = 'SIGTERM', timeoutMs = 20_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

@@ -160,11 +160,9 @@ describe('configuration and lifecycle', () => {
       expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(503);
       expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
       expect(await app.exited).toBe(0);
-      if (!app.child.stdout!.closed) await new Promise((res) => app.child.stdout!.once('close', res));
       // The log must come out in the order it was written: before the log stream was ended on
       // exit, a line still in flight landed after "shutdown complete" (CI, about 1 run in 3).
-      const lines = app
-        .output()
+      const lines = (await app.finalOutput())
         .trim()
         .split('\n')
         .filter((l) => l.startsWith('{'))
@@ -194,7 +192,7 @@ describe('configuration and lifecycle', () => {
       app.child.kill('SIGTERM');
       expect(await app.exited).toBe(1);
       expect(Date.now() - t0).toBeLessThan(2_000);
-      expect(app.output()).toContain('second signal: forcing exit');
+      expect(await app.finalOutput()).toContain('second signal: forcing exit');
     } finally {
       await app.stop();
     }
@@ -210,8 +208,7 @@ describe('configuration and lifecycle', () => {
       expect(await app.exited).toBe(1);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
       expect(Date.now() - t0).toBeLessThan(5_000);
-      if (!app.child.stdout!.closed) await new Promise((res) => app.child.stdout!.once('close', res));
-      const last = JSON.parse(app.output().trim().split('\n').at(-1)!) as { level: string; msg: string; graceMs: number };
+      const last = JSON.parse((await app.finalOutput()).trim().split('\n').at(-1)!) as { level: string; msg: string; graceMs: number };
       expect(last).toMatchObject({ level: 'error', graceMs: 1000 });
       expect(last.msg).toContain('exceeded SHUTDOWN_GRACE_MS');
     } finally {
