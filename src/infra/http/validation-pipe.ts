@@ -14,21 +14,6 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
-export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    // Explicit although class-validator's default: a body that is not an object of the DTO fails.
-    forbidUnknownValues: true,
-    transform: true,
-    stopAtFirstError: false,
-    // Never keep the submitted values (passwords, tokens) on validation errors.
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', flattenValidationErrors(errors)),
-  });
-}
-
 /**
  * Bound to each DTO parameter (`@Body(VALIDATE)`, `@Query(VALIDATE)`, `@Param(VALIDATE)`), not
  * globally: a global pipe also runs on every other parameter Nest treats as pipeable — custom
@@ -36,4 +21,16 @@ export function validationPipe(): ValidationPipe {
  * pipe chain, for nothing. validated-params.nest-spec.ts checks that every DTO parameter
  * of every route carries it.
  */
-export const VALIDATE = validationPipe();
+export const VALIDATE = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  // Explicit although class-validator's default: a body that is not an object of the DTO fails.
+  forbidUnknownValues: true,
+  transform: true,
+  stopAtFirstError: false,
+  // Never keep the submitted values (passwords, tokens) on validation errors.
+  validationError: { target: false, value: false },
+  exceptionFactory: (errors) =>
+    new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', flattenValidationErrors(errors)),
+});
+
