@@ -4,7 +4,8 @@
  * Redis, load shape and seconds), so a shared machine's drift hits them alike. Sequential runs of
  * identical code here differed by up to 70 %; paired ones agree within a few per cent. Each round
  * starts fresh replicas and drives every variant with its own autocannon (16 connections) at once,
- * at the same fixed rate (BENCH_AB_RATE, default 1,500 req/s for health and 600 for reads).
+ * at the same fixed rate (BENCH_AB_RATE, default 1,500 req/s for health and 600 for reads), after
+ * BENCH_WARMUP_SEC (8) of unmeasured load.
  *   node bench/ab.js <reads|health> <rounds> '<variants>'
  * variants: {"before": {"main": "dist-before/main.js"}, "after": {}}; per variant: main (entry
  * point relative to the repo, default dist/main.js), node (binary), env (replica settings).
@@ -33,6 +34,7 @@ async function main() {
   const [kind = 'reads', rounds = '3', json = '{"current":{}}'] = process.argv.slice(2);
   const variants = Object.entries(JSON.parse(json));
   const seconds = Number(process.env.BENCH_PROFILE_SEC || 5);
+  const warmupSec = Number(process.env.BENCH_WARMUP_SEC || 8);
   // CPU per request falls as a replica gets busier (more work per wake-up): every variant gets the
   // same fixed request rate, one all of them sustain, so they are compared at the same throughput.
   const rate = Number(process.env.BENCH_AB_RATE || (kind === 'health' ? 1500 : 600));
@@ -61,8 +63,9 @@ async function main() {
       if (!accountNumber) throw new Error(`could not open an account: ${res.status}`);
     }
     const path = kind === 'health' ? '/health/live' : `/api/v1/accounts/${accountNumber}`;
-    // Warm-up (JIT, pools), then the measured slice, all variants at once.
-    await Promise.all(replicas.map((r) => load({ urls: [`${r.baseUrl}${path}`], headers, connections: 16, durationSec: 1 })));
+    // Warm-up (pools, and the JIT: V8 compiles the hot path for the first seconds under load),
+    // then the measured slice, all variants at once.
+    await Promise.all(replicas.map((r) => load({ urls: [`${r.baseUrl}${path}`], headers, connections: 16, durationSec: warmupSec })));
     const before = replicas.map((r) => procs.cpuMs(r.pid));
     const runs = await Promise.all(replicas.map((r) => load({ urls: [`${r.baseUrl}${path}`], headers, connections: 16, durationSec: seconds, overallRate: rate })));
     const line = [];

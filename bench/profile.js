@@ -5,7 +5,8 @@
  * (BENCH_NO_PROF=1: no profile, just req/s and the replica's CPU time per request;
  *  BENCH_ENV='{"DB_POOL_SIZE":"4"}': replica settings; BENCH_NODE_ARGS: extra node flags;
  *  BENCH_NODE=/path/to/node: the replica's node binary; BENCH_MAIN=dist-exp/main.js: its entry point
- *  (a patched copy of dist for A/B runs); BENCH_PROFILE_SEC: load duration, 10 s.)
+ *  (a patched copy of dist for A/B runs); BENCH_PROFILE_SEC: load duration, 10 s; BENCH_WARMUP_SEC: the same
+ *  load first, not measured, 10 s: V8 is still compiling the hot path for the first seconds.)
  * Starts PostgreSQL, Redis and one production replica with a CPU profile, drives the load.
  */
 const { randomUUID } = require('node:crypto');
@@ -63,7 +64,10 @@ async function main() {
             },
           }
         : { urls: [`${a.baseUrl}/api/v1/accounts/${accounts[0]}`], headers };
-  process.stdout.write(`[profile] driving ${kind} load (replica pid ${a.pid}, ${procs.REPLICA_NODE})\n`);
+  const warmupSec = Number(process.env.BENCH_WARMUP_SEC ?? 10);
+  process.stdout.write(`[profile] warming up ${warmupSec} s (replica pid ${a.pid}, ${procs.REPLICA_NODE})\n`);
+  if (warmupSec > 0) await http.run({ connections: 32, durationSec: warmupSec, ...opts });
+  process.stdout.write(`[profile] driving ${kind} load\n`);
   const [user0, system0] = [procs.cpuMs(a.pid, 'user'), procs.cpuMs(a.pid, 'system')];
   const res = await http.run({ connections: 32, durationSec: Number(process.env.BENCH_PROFILE_SEC || 10), ...opts });
   // CPU the replica used per request (user + system): steadier than req/s on a shared machine.

@@ -29,6 +29,10 @@ const BIDS_PER_SEC = 20;
 // machine throughput drifts by tens of percent within minutes, and a ratio of figures taken
 // minutes apart would measure the drift. Each side still runs PHASE_SEC in all.
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
+// Load before each measured phase, not counted: for its first seconds under load V8 is still
+// compiling the hot path (about 12 % of a fresh replica's CPU in the first 10 s of reads goes to
+// TurboFan's worker threads), and a replica in production serves for hours, not seconds.
+const WARMUP_SEC = Number(process.env.BENCH_WARMUP_SEC || 5);
 const SECRET = `bench-${randomUUID()}-${randomUUID()}`;
 const log = (m) => process.stdout.write(`[bench] ${m}\n`);
 
@@ -165,6 +169,8 @@ async function main() {
   const fastifySlices = [];
   // CPU per request: the replica's CPU over the whole phase minus what it used during the anchor's
   // slices (idle timers), and the anchor's own CPU during its slices.
+  await http.run({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: WARMUP_SEC });
+  await http.run({ urls: [`http://127.0.0.1:${fport}/`], connections: 50, durationSec: WARMUP_SEC });
   const healthCpu = cpuMeter([a.pid]);
   const fastifyCpu = cpuMeter([fastify.pid]);
   const healthLive = await http.runSliced({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: PHASE_SEC }, ROUNDS, async () => {
@@ -192,24 +198,30 @@ async function main() {
   const auth = { authorization: `Bearer ${teller.token}` };
 
   log('phase: authenticated account reads');
-  const readsCpu = cpuMeter([a.pid, b.pid]);
-  const accountReads = await http.run({
-    urls: urlsAB(`/api/v1/accounts/${accounts[0]}`), connections: 64, durationSec: PHASE_SEC, headers: auth,
+  const reads = {
+    urls: urlsAB(`/api/v1/accounts/${accounts[0]}`), connections: 64, headers: auth,
     setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${accounts[Math.floor(Math.random() * accounts.length)]}` }),
-  });
+  };
+  await http.run({ ...reads, durationSec: WARMUP_SEC });
+  const readsCpu = cpuMeter([a.pid, b.pid]);
+  const accountReads = await http.run({ ...reads, durationSec: PHASE_SEC });
   accountReads.cpuUsPerRequest = readsCpu.usPer(accountReads.total);
 
   log('phase: transfers, alternating with its anchor, pgbench TPC-B');
   const pgbenchSlices = [];
-  const transfers = await http.runSliced({
-    urls: urlsAB('/api/v1/transfers'), connections: CLIENTS, durationSec: PHASE_SEC, method: 'POST',
+  const transferLoad = {
+    urls: urlsAB('/api/v1/transfers'), connections: CLIENTS, method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
     setupRequest: (req) => {
       const i = Math.floor(Math.random() * accounts.length);
       const j = (i + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length;
       return { ...req, path: '/api/v1/transfers', body: JSON.stringify({ fromAccountNumber: accounts[i], toAccountNumber: accounts[j], amount: '1.00', description: 'bench' }) };
     },
-  }, ROUNDS, async () => {
+  };
+  // Warm-up transfers move money between the same accounts: the customer total stays the same.
+  await http.run({ ...transferLoad, durationSec: WARMUP_SEC });
+  await procs.sleep(500);
+  const transfers = await http.runSliced({ ...transferLoad, durationSec: PHASE_SEC }, ROUNDS, async () => {
     // Let the previous slice's in-flight transfers drain before pgbench takes the database.
     await procs.sleep(500);
     pgbenchSlices.push(pgbenchRun(tpcb, CLIENTS, PHASE_SEC / ROUNDS));
