@@ -9,6 +9,7 @@ import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { ShutdownService } from '../lifecycle/shutdown.service';
+import { flatLineLogger } from '../logging/logger';
 import { requestContext, type RequestContext } from '../logging/request-context';
 import { sendProblem } from './problem.filter';
 import { DomainError } from './domain-error';
@@ -92,6 +93,7 @@ export function registerHttpHooks(
     return m;
   };
 
+  const accessLog = flatLineLogger(deps.logger);
   fastify.addHook('onResponse', (req: WithCtx, reply, done) => {
     // is404 first: a request handed to the not-found handler after routing is 'unmatched'.
     const route = (req.is404 ? undefined : routeTemplate(req)) ?? 'unmatched';
@@ -116,8 +118,8 @@ export function registerHttpHooks(
       };
       // A 503 is an expected answer (a dependency outage, logged once per burst by the OutageLog,
       // or shutting down): an error line per request would flood the log during an outage.
-      if (status >= 500 && status !== 503) deps.logger.error(line, 'request completed');
-      else deps.logger.info(line, 'request completed');
+      if (status >= 500 && status !== 503) accessLog.error(line, 'request completed');
+      else accessLog.info(line, 'request completed');
     }
     done();
   });
