@@ -48,7 +48,7 @@ async function main() {
   await c.end();
   const token = jwt.sign({ sub: rows[0].id, email: 'ab@x.test', roles: ['TELLER'], lvl: 'BASIC', ev: true }, secret, { algorithm: 'HS256', expiresIn: 3600, issuer: 'bulwark', audience: 'bulwark-api' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const env = { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, LOG_LEVEL: 'warn', IP_BLOCK_THRESHOLD: unlimited };
+  const env = { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, IP_BLOCK_THRESHOLD: unlimited };
   let accountNumber;
   const results = Object.fromEntries(variants.map(([name]) => [name, []]));
   for (let round = 0; round < Number(rounds); round++) {

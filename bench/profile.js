@@ -22,7 +22,7 @@ async function main() {
   const secret = `prof-${randomUUID()}-${randomUUID()}`;
   const unlimited = '100000000/60';
   const a = await procs.startReplica(
-    { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, LOG_LEVEL: 'warn', ...(process.env.BENCH_ENV ? JSON.parse(process.env.BENCH_ENV) : {}), IP_BLOCK_THRESHOLD: unlimited, RATE_LIMIT_TRANSFERS: unlimited, TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00' },
+    { NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: secret, ...(process.env.BENCH_ENV ? JSON.parse(process.env.BENCH_ENV) : {}), IP_BLOCK_THRESHOLD: unlimited, RATE_LIMIT_TRANSFERS: unlimited, TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00' },
     [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...(process.env.BENCH_NO_PROF ? [] : ['--cpu-prof', '--cpu-prof-dir', dir])],
   );
   const c = new Client({ connectionString: dbUrl });

@@ -148,8 +148,9 @@ async function main() {
   const bare = await bareFanout(redis.url);
 
   const unlimited = '100000000/60';
+  // The replicas log at the default level (info: an access line per request), as users run them.
   const env = {
-    NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: SECRET, LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
+    NODE_ENV: 'production', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: SECRET, ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
     DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE || '10', RATE_LIMIT_DEPOSITS: unlimited, RATE_LIMIT_WITHDRAWALS: unlimited, RATE_LIMIT_TRANSFERS: unlimited,
     RATE_LIMIT_LEAGUES: unlimited, RATE_LIMIT_BIDS: unlimited, RATE_LIMIT_SIGNIN: unlimited, IP_BLOCK_THRESHOLD: unlimited,
     ABUSE_THRESHOLD: unlimited, TRANSFER_LIMITS_BUSINESS: '1000000000.00/1000000000000.00', TRANSFER_LIMITS_BASIC: '1000000000.00/1000000000000.00',
