@@ -17,8 +17,12 @@ export interface FailoverTarget {
   kill(auctionId: string): Promise<{ waitPromoted(): Promise<unknown> }>;
 }
 
+/** The last /health/check body per replica: a timeout names what stayed degraded. */
+const lastHealth = new Map<string, unknown>();
+
 async function redisHealthy(app: AppProcess): Promise<boolean> {
   const res = await api(app.baseUrl, 'GET', '/health/check');
+  lastHealth.set(app.baseUrl, { degradedFeatures: res.body.degradedFeatures, redis: res.body.components?.redis });
   return res.body.components?.redis?.status === 'up' && res.body.degradedFeatures.length === 0;
 }
 
@@ -83,7 +87,10 @@ export async function failoverUnderLoad(a: AppProcess, b: AppProcess, dbUrl: str
   const { waitPromoted } = await target.kill(auction.id);
   await waitPromoted();
   const promotedMs = Date.now() - killedAt;
-  await waitFor(async () => (await redisHealthy(a)) && (await redisHealthy(b)), 30_000, 'both replicas back on shared Redis');
+  await waitFor(async () => (await redisHealthy(a)) && (await redisHealthy(b)), 30_000, 'both replicas back on shared Redis').catch((err: Error) => {
+    const logs = [a, b].map((app) => `${app.baseUrl}:\n${app.output().split('\n').filter((l) => /revocation|redis|subscri|breaker/i.test(l)).slice(-25).join('\n')}`);
+    throw new Error(`${err.message}; last /health/check: ${JSON.stringify(Object.fromEntries(lastHealth))}\n${logs.join('\n')}`);
+  });
   const recoveredMs = Date.now() - killedAt;
   await sleep(1_000);
   running = false;

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { AppConfig } from '../../config/config.service';
 import { LOGGER } from '../logging/logging.module';
 import { ShutdownService } from '../lifecycle/shutdown.service';
+import { reconnectWhenEnded } from './client-revival';
 import { clusterOptions, redisOptions, topologyOf, type ClientRole, type RedisTopology } from './redis-topology';
 
 /** A connection to the configured Redis: one server (also via Sentinel) or a Cluster. */
@@ -60,10 +61,19 @@ export class RedisFactory {
         this.downSince = undefined;
       }
     });
+    let closing = false;
+    if (!(client instanceof Cluster)) {
+      reconnectWhenEnded(
+        client,
+        () => closing,
+        () => this.logger.warn({ client: opts.name }, 'redis client given up by ioredis: connecting again'),
+      );
+    }
     this.clients.push(client);
     this.shutdown.onShutdown({
       name: `redis:${opts.name}`,
       close: async () => {
+        closing = true;
         await client.quit().catch(() => client.disconnect());
       },
       timeoutMs: 2_000,
