@@ -25,11 +25,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 5_000): Pro
 
 describe('reconnectWhenEnded', () => {
   const clients: Redis[] = [];
-  // Set before the clients are closed at the end of each test, so they are not connected again.
-  let done = false;
-  beforeEach(() => {
-    done = false;
-  });
+  // Clients closed by the test itself: their 'end' may come after the next test has started, so
+  // each client's "closing" is its own (a shared flag reset per test let one reconnect for good).
+  const closed = new WeakSet<Redis>();
   const client = () => {
     const c = new Redis(sharedRedisUrl(), { retryStrategy: reconnectDelay, maxRetriesPerRequest: 1 });
     c.on('error', () => undefined);
@@ -37,8 +35,10 @@ describe('reconnectWhenEnded', () => {
     return c;
   };
   afterEach(() => {
-    done = true;
-    clients.splice(0).forEach((c) => c.disconnect());
+    for (const c of clients.splice(0)) {
+      closed.add(c);
+      c.disconnect();
+    }
   });
 
   it('without it, ioredis ends a client whose reconnection was aborted, and never retries', async () => {
@@ -54,10 +54,10 @@ describe('reconnectWhenEnded', () => {
   it('connects such a client again; a subscriber gets its channels back', async () => {
     const c = client();
     const ended: number[] = [];
-    reconnectWhenEnded(c, () => done, () => ended.push(Date.now()));
+    reconnectWhenEnded(c, () => closed.has(c), () => ended.push(Date.now()));
     await until('ready', () => c.status === 'ready');
     const sub = client();
-    reconnectWhenEnded(sub, () => done);
+    reconnectWhenEnded(sub, () => closed.has(sub));
     const received: string[] = [];
     sub.on('message', (_channel: string, message: string) => received.push(message));
     await sub.subscribe('revival-test');
@@ -75,7 +75,7 @@ describe('reconnectWhenEnded', () => {
   it('leaves a client ended while the process is closing', async () => {
     const c = client();
     let closing = false;
-    reconnectWhenEnded(c, () => closing || done);
+    reconnectWhenEnded(c, () => closing || closed.has(c));
     await until('ready', () => c.status === 'ready');
     closing = true;
     abortNextReconnection(c);
