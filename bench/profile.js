@@ -17,7 +17,7 @@ const http = require('./lib/http-load');
 
 async function main() {
   const [kind = 'reads', dir = '/tmp/bulwark-prof'] = process.argv.slice(2);
-  const { dbUrl } = await procs.startDatabase();
+  const { dbUrl, pid: dbPid } = await procs.startDatabase();
   const redis = await procs.startRedis();
   const secret = `prof-${randomUUID()}-${randomUUID()}`;
   const unlimited = '100000000/60';
@@ -69,10 +69,14 @@ async function main() {
   if (warmupSec > 0) await http.run({ connections: 32, durationSec: warmupSec, ...opts });
   process.stdout.write(`[profile] driving ${kind} load\n`);
   const [user0, system0] = [procs.cpuMs(a.pid, 'user'), procs.cpuMs(a.pid, 'system')];
+  const [db0, redis0] = [procs.treeCpuMs(dbPid), procs.cpuMs(redis.child.pid)];
   const res = await http.run({ connections: 32, durationSec: Number(process.env.BENCH_PROFILE_SEC || 10), ...opts });
   // CPU the replica used per request (user + system): steadier than req/s on a shared machine.
   const perRequest = (ms) => Math.round((ms * 1000) / res.total);
   const cpuUs = { user: perRequest(procs.cpuMs(a.pid, 'user') - user0), system: perRequest(procs.cpuMs(a.pid, 'system') - system0) };
+  // What the request costs PostgreSQL (postmaster and backends) and Redis, besides the replica.
+  cpuUs.postgres = perRequest(procs.treeCpuMs(dbPid) - db0);
+  cpuUs.redis = perRequest(procs.cpuMs(redis.child.pid) - redis0);
   process.stdout.write(`${kind}: ${JSON.stringify({ ...res, cpuUsPerRequest: cpuUs })}\n`);
 }
 

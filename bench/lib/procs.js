@@ -5,7 +5,7 @@
  */
 const { spawn, spawnSync } = require('node:child_process');
 const { createServer } = require('node:net');
-const { readFileSync, mkdtempSync } = require('node:fs');
+const { readFileSync, readdirSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { Client } = require('pg');
 const { join } = require('node:path');
@@ -97,7 +97,7 @@ async function startDatabase() {
   const dbUrl = pg.url.replace(/\/postgres$/, '/bulwark');
   const mig = spawnSync(process.execPath, [join(ROOT, 'dist/infra/database/migrate.js'), 'run'], { env: { PATH: process.env.PATH, DATABASE_URL: dbUrl }, encoding: 'utf8' });
   if (mig.status !== 0) throw new Error(`migrations failed: ${mig.stderr}`);
-  return { serverUrl: pg.url, dbUrl };
+  return { serverUrl: pg.url, dbUrl, pid: pg.child.pid };
 }
 
 /**
@@ -146,4 +146,35 @@ function cpuMs(pid, which = 'both') {
   return which === 'user' ? user : which === 'system' ? system : user + system;
 }
 
-module.exports = { ROOT, REPLICA_NODE, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs };
+/**
+ * CPU time (user + system, ms) used so far by a process and all its live descendants: PostgreSQL's
+ * postmaster and backends under the embedded server's launcher. A backend that exited takes its
+ * time with it, so compare phases over long-lived (pooled) connections only.
+ */
+function treeCpuMs(rootPid) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(name));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let total = 0;
+  const pending = [rootPid];
+  while (pending.length > 0) {
+    const pid = pending.pop();
+    try {
+      total += cpuMs(pid);
+    } catch {
+      continue;
+    }
+    pending.push(...(children.get(pid) || []));
+  }
+  return total;
+}
+
+module.exports = { ROOT, REPLICA_NODE, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs, treeCpuMs };

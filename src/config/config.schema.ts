@@ -140,6 +140,7 @@ export const configSchema = z
     DB_POOL_SIZE: int(10, 1, 500),
     DB_STATEMENT_TIMEOUT_MS: int(5000, 0),
     DB_CONNECT_TIMEOUT_MS: int(5000, 100),
+    DB_PREPARED_STATEMENTS: bool(true),
     DB_MIGRATE_ON_START: z.enum(['true', 'false', 'auto']).default('auto'),
     EMBEDDED_PG_DIR: z.string().default('./.data/postgres'),
     REDIS_URL: url(['redis:', 'rediss:']),

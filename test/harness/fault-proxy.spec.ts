@@ -3,7 +3,7 @@
  * tests and the soak rely on, and heal() makes it transparent again.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { startFaultProxy, type FaultProxy } from './fault-proxy';
+import { PgStatementTexts, startFaultProxy, type FaultProxy } from './fault-proxy';
 
 let echo: Server;
 let echoPort: number;
@@ -140,4 +140,65 @@ test('cutWhen after: the server gets the bytes, the client never sees the answer
   const t = await open();
   expect(await roundTrip(t, 'COMMIT')).toBe('COMMIT');
   t.destroy();
+});
+
+/** PostgreSQL wire messages as pg sends them. */
+const pg = {
+  startup(): Buffer {
+    const params = Buffer.from('user\0app\0database\0bulwark\0\0');
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(8 + params.length, 0);
+    head.writeUInt32BE(196_608, 4);
+    return Buffer.concat([head, params]);
+  },
+  message(type: string, ...fields: Array<string | Buffer>): Buffer {
+    const body = Buffer.concat(fields.map((f) => (typeof f === 'string' ? Buffer.from(`${f}\0`) : f)));
+    const head = Buffer.alloc(5);
+    head.write(type, 0);
+    head.writeUInt32BE(body.length + 4, 1);
+    return Buffer.concat([head, body]);
+  },
+  parse: (name: string, text: string) => pg.message('P', name, text, Buffer.alloc(2)),
+  bind: (statement: string) => pg.message('B', '', statement, Buffer.alloc(8)),
+  run: () => Buffer.concat([pg.message('D', 'P'), pg.message('E', '', Buffer.alloc(4)), pg.message('S')]),
+};
+
+describe('PgStatementTexts: a named statement is seen by its text each time it runs', () => {
+  const lock = 'SELECT id FROM auctions WHERE id = $1 FOR NO KEY UPDATE OF a';
+
+  it('finds the text of each Bind of a statement parsed earlier, also when messages are split across chunks', () => {
+    const t = new PgStatementTexts();
+    expect(t.feed(pg.startup())).toEqual([]);
+    // First use: Parse and Bind together (the text is in the chunk itself too).
+    expect(t.feed(Buffer.concat([pg.parse('bw_7', lock), pg.bind('bw_7'), pg.run()])).map(String)).toEqual([lock]);
+    expect(t.feed(pg.message('Q', 'BEGIN'))).toEqual([]);
+    // Later uses: the name only, cut at awkward places.
+    const later = Buffer.concat([pg.bind('bw_7'), pg.run(), pg.bind('bw_7'), pg.run()]);
+    const seen = [...t.feed(later.subarray(0, 3)), ...t.feed(later.subarray(3, 17)), ...t.feed(later.subarray(17))];
+    expect(seen.map(String)).toEqual([lock, lock]);
+    // An unnamed statement, and a name never parsed here, bind nothing known.
+    expect(t.feed(Buffer.concat([pg.parse('', 'SELECT 1'), pg.bind(''), pg.bind('bw_8'), pg.run()]))).toEqual([]);
+  });
+
+  it('stays out of anything that does not start as a plain PostgreSQL session', () => {
+    const redis = new PgStatementTexts();
+    expect(redis.feed(Buffer.from('*2\r\n$3\r\nGET\r\n$1\r\nk\r\n'))).toEqual([]);
+    expect(redis.feed(Buffer.concat([pg.parse('bw_1', lock), pg.bind('bw_1')]))).toEqual([]);
+    const tls = new PgStatementTexts();
+    const sslRequest = Buffer.alloc(8);
+    sslRequest.writeUInt32BE(8, 0);
+    sslRequest.writeUInt32BE(80_877_103, 4);
+    expect(tls.feed(sslRequest)).toEqual([]);
+    expect(tls.feed(Buffer.concat([pg.parse('bw_1', lock), pg.bind('bw_1')]))).toEqual([]);
+  });
+
+  it('cutWhen fires on a Bind of a named statement whose text matches', async () => {
+    const s = await open();
+    s.write(Buffer.concat([pg.startup(), pg.parse('bw_1', lock), pg.bind('bw_1'), pg.run()]));
+    await new Promise((r) => setTimeout(r, 50));
+    const fired = proxy.cutWhen('FOR NO KEY UPDATE OF a', 'before');
+    s.write(Buffer.concat([pg.bind('bw_1'), pg.run()]));
+    await fired;
+    await closed(s);
+  });
 });

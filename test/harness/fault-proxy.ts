@@ -12,7 +12,9 @@
  * - `cutWhen(pattern, moment)`: the next connection whose client sends bytes containing
  *   `pattern` is reset either `before` those bytes reach the server (nothing of them happened) or
  *   `after` they reached it but before its answer reaches the client (the outcome is unknown to
- *   the client: e.g. a COMMIT that the server applied).
+ *   the client: e.g. a COMMIT that the server applied). On a PostgreSQL connection a named
+ *   prepared statement counts as sending its text each time it runs (a Bind of it), although
+ *   after its first use only its name goes over the wire.
  *
  * Only 127.0.0.1 is ever listened on or connected to.
  */
@@ -51,6 +53,58 @@ export interface FaultProxy {
   /** Back to a transparent proxy (latency 0, new connections accepted, pending cuts cleared). */
   heal(): void;
   close(): Promise<void>;
+}
+
+const PG_PROTOCOL_3 = 196_608;
+
+/**
+ * Follows what one PostgreSQL client sends, so a cut can match a named prepared statement by its
+ * text when the client only binds it by name. Anything that does not start like a plain
+ * PostgreSQL session (Redis, a TLS request) turns it off for the connection.
+ */
+export class PgStatementTexts {
+  private pending: Buffer = Buffer.alloc(0);
+  private state: 'startup' | 'messages' | 'off' = 'startup';
+  private readonly named = new Map<string, Buffer>();
+
+  /** The texts of the named statements this chunk runs (binds); none for anything else. */
+  feed(chunk: Buffer): Buffer[] {
+    if (this.state === 'off') return [];
+    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    const bound: Buffer[] = [];
+    for (;;) {
+      if (this.state === 'startup') {
+        if (this.pending.length < 8) return bound;
+        const code = this.pending.readUInt32BE(4);
+        if (code !== PG_PROTOCOL_3) {
+          // Not PostgreSQL, or an SSLRequest: what follows is not readable here.
+          this.state = 'off';
+          this.pending = Buffer.alloc(0);
+          return bound;
+        }
+        const length = this.pending.readUInt32BE(0);
+        if (this.pending.length < length) return bound;
+        this.pending = this.pending.subarray(length);
+        this.state = 'messages';
+        continue;
+      }
+      if (this.pending.length < 5) return bound;
+      const end = 1 + this.pending.readUInt32BE(1);
+      if (this.pending.length < end) return bound;
+      const type = String.fromCharCode(this.pending[0]);
+      const body = this.pending.subarray(5, end);
+      const nameEnd = body.indexOf(0);
+      if (type === 'P' && nameEnd > 0) {
+        // Parse: statement name, NUL, text, NUL, parameter types.
+        this.named.set(body.toString('latin1', 0, nameEnd), Buffer.from(body.subarray(nameEnd + 1, body.indexOf(0, nameEnd + 1))));
+      } else if (type === 'B') {
+        // Bind: portal name, NUL, statement name, NUL, parameters.
+        const text = this.named.get(body.toString('latin1', nameEnd + 1, body.indexOf(0, nameEnd + 1)));
+        if (text) bound.push(text);
+      }
+      this.pending = this.pending.subarray(end);
+    }
+  }
 }
 
 export async function startFaultProxy(targetPort: number, opts: { port?: number; seedRandom?: () => number } = {}): Promise<FaultProxy> {
@@ -95,7 +149,8 @@ export async function startFaultProxy(targetPort: number, opts: { port?: number;
     links.delete(link);
   };
 
-  const matchCut = (chunk: Buffer): CutRule | undefined => cuts.find((c) => c.remaining > 0 && chunk.includes(c.pattern));
+  const matchCut = (chunk: Buffer, bound: Buffer[]): CutRule | undefined =>
+    cuts.find((c) => c.remaining > 0 && (chunk.includes(c.pattern) || bound.some((text) => text.includes(c.pattern))));
 
   const server: Server = createServer({ pauseOnConnect: true }, (client) => {
     accepted++;
@@ -107,8 +162,9 @@ export async function startFaultProxy(targetPort: number, opts: { port?: number;
     const link: Link = { client, server: upstream, cutPending: false };
     links.add(link);
     client.resume();
+    const statements = new PgStatementTexts();
     client.on('data', (chunk: Buffer) => {
-      const rule = matchCut(chunk);
+      const rule = matchCut(chunk, statements.feed(chunk));
       if (rule) {
         rule.remaining--;
         if (rule.remaining === 0) cuts = cuts.filter((c) => c !== rule);

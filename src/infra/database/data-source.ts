@@ -7,7 +7,7 @@ import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import type { PoolClient } from 'pg';
 import type { Config } from '../../config/config.schema';
 import { isConnectionFault } from './db-errors';
-import { DeadlineClient, queryDeadlineMs } from './deadline-client';
+import { DeadlineClient, isStalePlan, queryDeadlineMs } from './deadline-client';
 
 type Release = (err?: Error) => void;
 interface PooledDriver {
@@ -43,7 +43,12 @@ export class AppDataSource extends DataSource {
     };
     client.on('error', giveBack); // as TypeORM's runner: a connection that fails is not reused
     try {
-      const raw = await client.query(query, parameters);
+      // A prepared statement a migration made stale fails before it runs: run it once more,
+      // prepared afresh (deadline-client.ts). Outside a transaction nothing was done yet.
+      const raw = await client.query(query, parameters).catch((err: unknown) => {
+        if (isStalePlan(err)) return client.query(query, parameters);
+        throw err;
+      });
       return (raw.command === 'UPDATE' || raw.command === 'DELETE' ? [raw.rows, raw.rowCount] : raw.rows) as T;
     } catch (err) {
       // A statement that failed because its connection died (the server ended the session, the
@@ -77,6 +82,7 @@ export function createDataSource(config: Config, url: string): DataSource {
       statement_timeout: config.DB_STATEMENT_TIMEOUT_MS || undefined,
       // A query the server never answers (partition, frozen server) ends its connection here.
       Client: DeadlineClient,
+      preparedStatements: config.DB_PREPARED_STATEMENTS,
       query_timeout: queryDeadlineMs(config.DB_STATEMENT_TIMEOUT_MS),
       idle_in_transaction_session_timeout: 60_000,
       keepAlive: true,

@@ -1,27 +1,111 @@
 /**
- * The pg client of the pool. pg's own `query_timeout` rejects a query that got no answer in time
- * but keeps the connection, which still waits for that answer: after a network partition the
- * connection would go back to the pool and hang the next request too. This client ends the
- * connection when a query's deadline passes, so its runner and the pool drop it (the server
- * rolls back whatever transaction was open on it).
+ * The pg client of the pool.
+ *
+ * Deadline: pg's own `query_timeout` rejects a query that got no answer in time but keeps the
+ * connection, which still waits for that answer: after a network partition the connection would
+ * go back to the pool and hang the next request too. This client ends the connection when a
+ * query's deadline passes, so its runner and the pool drop it (the server rolls back whatever
+ * transaction was open on it).
+ *
+ * Prepared statements (`DB_PREPARED_STATEMENTS`, on by default): a statement with parameters
+ * runs as a named prepared statement, parsed and planned once per connection instead of on every
+ * call. That halves what an account read costs PostgreSQL (docs/operations.md "Performance
+ * notes"). Names are per SQL text, so the set is as small as the code's own statements; past
+ * MAX_NAMED distinct texts (dynamic SQL would be a bug, not a workload) the rest run unnamed.
+ * Behind a transaction-mode pooler, turn it off unless the pooler tracks prepared statements
+ * (PgBouncer 1.21+ with `max_prepared_statements`). A migration that changes a statement's result
+ * columns while replicas run fails that statement once per connection that held it: it is then
+ * prepared again under a new name, and a query outside a transaction retries it at once
+ * (data-source.ts), so only statements inside a transaction can see the error.
  */
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 
 const READ_TIMEOUT = 'Query read timeout';
+export const MAX_NAMED = 1_000;
 
-export class DeadlineClient extends Client {}
+/** The client's settings beside pg's own (pg passes the pool's options through to each client). */
+export interface DeadlineClientConfig extends ClientConfig {
+  preparedStatements?: boolean;
+}
+
+const names = new Map<string, string>();
+let issued = 0;
+
+/** The statement name of one SQL text, the same on every connection of the process. */
+export function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) names.set(text, (name = `bw_${++issued}`));
+  return name;
+}
+
+/**
+ * A prepared statement whose result columns changed under it (a migration changed a column's
+ * type, or added one to a `SELECT *`): PostgreSQL refuses to run it again on that connection
+ * (0A000 "cached plan must not change result type"), where an unnamed statement would just run.
+ */
+export function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
+}
+
+/** Gives a stale text a new name, so every connection prepares it afresh (once, however many failed). */
+function renameStale(text: string, stale: string): void {
+  if (names.get(text) === stale) names.set(text, `bw_${++issued}`);
+}
+
+interface Connection {
+  stream?: { destroy(): void };
+  parsedStatements: Record<string, string>;
+  once(event: 'closeComplete', listener: () => void): unknown;
+}
+
+/** SQLSTATE invalid_sql_statement_name: the server does not know the statement the client thinks it prepared. */
+const UNKNOWN_STATEMENT = '26000';
+
+export class DeadlineClient extends Client {
+  readonly preparedStatements: boolean;
+
+  constructor(config?: DeadlineClientConfig | string) {
+    super(config);
+    this.preparedStatements = typeof config === 'object' && config.preparedStatements === true;
+  }
+}
 
 const baseQuery = Client.prototype.query as (this: Client, ...args: unknown[]) => unknown;
-(DeadlineClient.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: Client, ...args: unknown[]) {
+(DeadlineClient.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: DeadlineClient, ...args: unknown[]) {
+  let name: string | undefined;
+  // Only the promise form with parameters: a statement without them runs on the simple protocol
+  // (it may hold several statements, as BEGIN ... does), and the other forms are not used here.
+  if (this.preparedStatements && args.length === 2 && typeof args[0] === 'string' && Array.isArray(args[1]) && args[1].length > 0) {
+    name = statementName(args[0]);
+    if (name !== undefined) args = [{ name, text: args[0], values: args[1] }];
+  }
   const result = baseQuery.apply(this, args);
   if (!(result instanceof Promise)) return result; // callback and submittable forms: not used by TypeORM
   return result.catch((err: unknown) => {
-    if (err instanceof Error && err.message === READ_TIMEOUT) {
-      (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-    }
+    const connection = (this as unknown as { connection?: Connection }).connection;
+    if (err instanceof Error && err.message === READ_TIMEOUT) connection?.stream?.destroy();
+    if (name !== undefined && connection) forgetClosedStatement(connection, name, (err as { code?: unknown }).code);
+    if (name !== undefined && isStalePlan(err)) renameStale((args[0] as { text: string }).text, name);
     throw err;
   });
 };
+
+/**
+ * A parameter pg cannot serialise fails on this side (an error without a SQLSTATE): pg then closes
+ * the named statement on the server but still counts it as parsed, and a ParseComplete still on
+ * its way would count it again. Forgotten now and once the server confirms the close, its next
+ * use parses it again. Should the client and server disagree anyway, the server's 26000 heals it
+ * for the next call. The server's other errors leave the statement in place.
+ */
+function forgetClosedStatement(connection: Connection, name: string, code: unknown): void {
+  if (code === UNKNOWN_STATEMENT) {
+    delete connection.parsedStatements[name];
+  } else if (code === undefined) {
+    delete connection.parsedStatements[name];
+    connection.once('closeComplete', () => delete connection.parsedStatements[name]);
+  }
+}
 
 /**
  * The client-side deadline of one query: the server's statement_timeout plus a margin, so a
