@@ -14,9 +14,10 @@
  * MAX_NAMED distinct texts (dynamic SQL would be a bug, not a workload) the rest run unnamed.
  * Behind a transaction-mode pooler, turn it off unless the pooler tracks prepared statements
  * (PgBouncer 1.21+ with `max_prepared_statements`). A migration that changes a statement's result
- * columns while replicas run fails that statement once per connection that held it: it is then
- * prepared again under a new name, and a query outside a transaction retries it at once
- * (data-source.ts), so only statements inside a transaction can see the error.
+ * columns while replicas run fails it where it runs next (and wherever it runs at that moment):
+ * its text then gets a new name, so every connection prepares it afresh, and a query outside a
+ * transaction retries it at once (data-source.ts); only a statement inside a transaction can
+ * see the error.
  */
 import { Client, type ClientConfig } from 'pg';
 
