@@ -73,10 +73,10 @@ describe('dependency failures', () => {
       expect(await breakerGauge(app.baseUrl, 'mail')).toBe(0);
       expect(await breakerGauge(app.baseUrl, 'redis')).toBe(0);
       for (const email of emails) await smtp.waitForMail(email, 30_000);
-      // The revocation feed can flag itself lost once more right after Redis returns (its command
-      // connection often reconnects after its subscriber, and an unsent heartbeat reads as a dead
-      // subscription; it recovers within seconds, long before staff routes would fail closed):
-      // every feature must be back within 10 s, not at the first look.
+      // Within 10 s, not at the first look: CI once saw the revocation feed flag itself lost again
+      // right after Redis returned (a heartbeat its command connection, still reconnecting, could
+      // not send, read as a dead subscription; unsent heartbeats are no longer judged, see
+      // revocation-feed.spec.ts, but that cause was inferred, not reproduced here).
       const healthy = await eventually(
         'every feature back after the outage',
         async () => (await api(app.baseUrl, 'GET', '/health/check')).body,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
-import { LIVENESS_MS, RevocationFeed, type FeedHandlers } from './revocation-feed';
+import { LIVENESS_MS, RevocationFeed, wasNotSent, type FeedHandlers } from './revocation-feed';
 
 const CHANNEL = 'bw:revocations';
 
@@ -9,6 +9,8 @@ class FakeRedis extends EventEmitter {
   status = 'ready';
   delivering = true;
   subscribeFails = false;
+  /** Rejects every PUBLISH with this error instead of sending it. */
+  publishError: Error | undefined;
   readonly published: string[] = [];
   readonly disconnects: boolean[] = [];
   subscribers: FakeRedis[] = [];
@@ -17,6 +19,7 @@ class FakeRedis extends EventEmitter {
     return this.subscribeFails ? Promise.reject(new Error('No subscriber for the cluster')) : Promise.resolve(1);
   }
   publish(channel: string, message: string): Promise<number> {
+    if (this.publishError) return Promise.reject(this.publishError);
     this.published.push(message);
     for (const s of this.subscribers) if (s.delivering) s.emit('message', channel, message);
     return Promise.resolve(this.subscribers.length);
@@ -78,6 +81,33 @@ describe('RevocationFeed liveness (heartbeats over its own channel)', () => {
     expect(feed.isSubscribed).toBe(false);
   });
 
+  it('does not judge a heartbeat the command connection could not send (it reconnects later than the subscriber)', async () => {
+    commands.publishError = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    for (let t = 0; t <= 4 * LIVENESS_MS; t += 1_000) {
+      feed.checkLiveness(t);
+      await flush();
+    }
+    expect(feed.isSubscribed).toBe(true);
+    expect(events).toEqual(['resubscribed']);
+    expect(subscriber.disconnects).toEqual([]);
+    commands.publishError = undefined; // back: heartbeats flow and are echoed
+    feed.checkLiveness(5 * LIVENESS_MS);
+    expect(commands.published).toHaveLength(1);
+    subscriber.delivering = false; // and a silent subscription is still caught
+    feed.checkLiveness(5 * LIVENESS_MS + 1_000);
+    feed.checkLiveness(6 * LIVENESS_MS + 1_001);
+    expect(events).toEqual(['resubscribed', 'lost']);
+  });
+
+  it('still judges a heartbeat that timed out (a command written to a silently dead socket)', async () => {
+    commands.publishError = new Error('Command timed out');
+    feed.checkLiveness(0);
+    await flush();
+    feed.checkLiveness(1 + LIVENESS_MS);
+    expect(feed.isSubscribed).toBe(false);
+    expect(subscriber.disconnects).toEqual([true]);
+  });
+
   it("re-subscribes on the next check when a SUBSCRIBE failed (a Cluster emits no second 'ready')", async () => {
     subscriber.emit('close');
     expect(events).toEqual(['resubscribed', 'lost']);
@@ -97,4 +127,18 @@ describe('RevocationFeed liveness (heartbeats over its own channel)', () => {
     subscriber.emit('message', CHANNEL, JSON.stringify({ o: 'other-replica', r: [{ kind: 'session', familyId: 'f', expiresAt: Date.now() + 60_000 }] }));
     expect(events).toEqual(['resubscribed', 'records']);
   });
+});
+
+describe('wasNotSent (ioredis refused a command without sending it)', () => {
+  it.each([
+    "Stream isn't writeable and enableOfflineQueue options is false",
+    "Cluster isn't ready and enableOfflineQueue options is false",
+    'Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.',
+    'Connection is closed.',
+  ])('%s', (message) => expect(wasNotSent(new Error(message))).toBe(true));
+
+  it.each(['Command timed out', 'NOPERM this user has no permissions', 'LOADING Redis is loading the dataset in memory'])(
+    'not: %s',
+    (message) => expect(wasNotSent(new Error(message))).toBe(false),
+  );
 });

@@ -38,6 +38,16 @@ return #expired`;
 /** A heartbeat not echoed within this long means the subscription no longer delivers. */
 export const LIVENESS_MS = 3_000;
 
+/**
+ * ioredis refused a command without sending it: the connection is down or reconnecting (no
+ * offline queue on command clients), or it dropped with the command unanswered and the retry was
+ * used up. Not a timeout: a command written to a silently dead socket times out.
+ */
+export function wasNotSent(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : '';
+  return /isn't writeable|isn't ready|max retries per request|Connection is closed/.test(message);
+}
+
 /** A standalone/Sentinel connection or a Cluster: only commands both offer are used. */
 type FeedClient = Redis | Cluster;
 
@@ -98,7 +108,14 @@ export class RevocationFeed {
     }
     if (this.heartbeatSentAt === undefined) {
       this.heartbeatSentAt = now;
-      this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, h: ++this.heartbeatSeq })).catch(() => undefined /* judged by its absence */);
+      const seq = ++this.heartbeatSeq;
+      this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, h: seq })).catch((err: unknown) => {
+        // Never sent (the command connection is still reconnecting, e.g. just after Redis came
+        // back, often later than the subscriber): its silence says nothing about the
+        // subscription, so send the next one instead. A timeout or an error reply is judged by
+        // the missing echo as before.
+        if (wasNotSent(err) && this.heartbeatSeq === seq) this.heartbeatSentAt = undefined;
+      });
       return;
     }
     if (resumed) {
