@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 import jwt from 'jsonwebtoken';
 import { keyIdOf } from '../../src/auth/signing-keys';
 import { migrate, TEST_JWT_SECRET } from './processes';
@@ -48,6 +49,16 @@ export async function sql<T = Record<string, unknown>>(databaseUrl: string, text
     return (await client.query(text, params)).rows as T[];
   } finally {
     await client.end();
+  }
+}
+
+/** One query on TypeORM's own path (not AppDataSource's shortcut): a QueryRunner made, used once and released. */
+export async function viaRunner(ds: DataSource, query: string, params?: unknown[]): Promise<unknown> {
+  const runner = ds.createQueryRunner();
+  try {
+    return await runner.query(query, params);
+  } finally {
+    await runner.release();
   }
 }
 

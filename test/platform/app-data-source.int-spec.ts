@@ -6,7 +6,7 @@
 import { QueryFailedError, type DataSource } from 'typeorm';
 import { configSchema } from '../../src/config/config.schema';
 import { createDataSource } from '../../src/infra/database/data-source';
-import { createDatabase, sql } from '../harness';
+import { createDatabase, sql, viaRunner } from '../harness';
 
 interface PoolStats {
   totalCount: number;
@@ -17,16 +17,6 @@ interface PoolStats {
 let dbUrl: string;
 let ds: DataSource;
 const pool = () => (ds.driver as unknown as { master: PoolStats }).master;
-
-/** TypeORM's own path: a QueryRunner made, used once and released. */
-async function viaRunner(query: string, params?: unknown[]): Promise<unknown> {
-  const runner = ds.createQueryRunner();
-  try {
-    return await runner.query(query, params);
-  } finally {
-    await runner.release();
-  }
-}
 
 beforeAll(async () => {
   dbUrl = await createDatabase(undefined, { migrate: false });
@@ -58,7 +48,7 @@ describe('queries outside a transaction', () => {
     // Undo, then the same statement through TypeORM's runner on the same data.
     await ds.query('TRUNCATE items');
     await ds.query(`INSERT INTO items VALUES (1, 'a', 1.50), (2, 'b', 2.00), (3, 'c', NULL)`);
-    const runner = await viaRunner(query, params);
+    const runner = await viaRunner(ds, query, params);
     expect(shortcut).toEqual(runner);
     if (/^(UPDATE|DELETE)/.test(query)) expect(Array.isArray((shortcut as unknown[])[0])).toBe(true); // [rows, rowCount]
   });
@@ -66,7 +56,7 @@ describe('queries outside a transaction', () => {
   it('a failing statement throws the same QueryFailedError, and its connection goes back to the pool', async () => {
     const query = 'INSERT INTO items VALUES ($1, NULL, 1)';
     const viaShortcut = await ds.query(query, [9]).catch((e: unknown) => e);
-    const viaTypeorm = await viaRunner(query, [9]).catch((e: unknown) => e);
+    const viaTypeorm = await viaRunner(ds, query, [9]).catch((e: unknown) => e);
     expect(viaShortcut).toBeInstanceOf(QueryFailedError);
     expect(viaShortcut).toMatchObject({ query, parameters: [9], driverError: { code: '23502' } });
     expect((viaShortcut as Error).message).toBe((viaTypeorm as Error).message);

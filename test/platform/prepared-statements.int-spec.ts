@@ -8,7 +8,7 @@
 import { QueryFailedError, type DataSource } from 'typeorm';
 import { configSchema } from '../../src/config/config.schema';
 import { createDataSource } from '../../src/infra/database/data-source';
-import { createDatabase, sql } from '../harness';
+import { createDatabase, sql, viaRunner } from '../harness';
 
 interface Prepared {
   statement: string;
@@ -31,15 +31,6 @@ async function prepared(ds: DataSource): Promise<Prepared[]> {
   return ds.query(
     `SELECT statement, (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements WHERE NOT from_sql ORDER BY statement`,
   );
-}
-
-async function viaRunner(ds: DataSource, query: string, params?: unknown[]): Promise<unknown> {
-  const runner = ds.createQueryRunner();
-  try {
-    return await runner.query(query, params);
-  } finally {
-    await runner.release();
-  }
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import type { Config } from '../../config/config.schema';
 import { isConnectionFault } from './db-errors';
 import { DeadlineClient, isStalePlan, queryDeadlineMs } from './deadline-client';
@@ -43,12 +43,15 @@ export class AppDataSource extends DataSource {
     };
     client.on('error', giveBack); // as TypeORM's runner: a connection that fails is not reused
     try {
-      // A prepared statement a migration made stale fails before it runs: run it once more,
-      // prepared afresh (deadline-client.ts). Outside a transaction nothing was done yet.
-      const raw = await client.query(query, parameters).catch((err: unknown) => {
-        if (isStalePlan(err)) return client.query(query, parameters);
-        throw err;
-      });
+      let raw: QueryResult;
+      try {
+        raw = await client.query(query, parameters);
+      } catch (err) {
+        // A prepared statement a migration made stale fails before it runs: run it once more,
+        // prepared afresh (deadline-client.ts). Outside a transaction nothing was done yet.
+        if (!isStalePlan(err)) throw err;
+        raw = await client.query(query, parameters);
+      }
       return (raw.command === 'UPDATE' || raw.command === 'DELETE' ? [raw.rows, raw.rowCount] : raw.rows) as T;
     } catch (err) {
       // A statement that failed because its connection died (the server ended the session, the
