@@ -76,7 +76,7 @@ module.exports = {
       : []),
     {
       displayName: 'integration',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/harness/integration-environment.ts',
       testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
       transform: {
         '^.+\\.ts$': tsJest,

@@ -164,6 +164,6 @@ export async function startDatabase(): Promise<Database> {
       await new Promise((r) => setTimeout(r, downMs));
       await server.start();
     },
-    stop: () => server.stop(),
+    stop: () => server.dispose(),
   };
 }

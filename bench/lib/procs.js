@@ -5,7 +5,7 @@
  */
 const { spawn, spawnSync } = require('node:child_process');
 const { createServer } = require('node:net');
-const { readFileSync, readdirSync, mkdtempSync } = require('node:fs');
+const { readFileSync, readdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { Client } = require('pg');
 const { join } = require('node:path');
@@ -25,6 +25,14 @@ function freePort() {
 }
 
 const started = [];
+const tempDirs = [];
+
+/** A directory under the system temp dir, deleted by stopAll (after the processes using it stop). */
+function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 
 function track(child, name) {
   started.push({ child, name });
@@ -45,6 +53,7 @@ function stopChild(child, signal = 'SIGTERM', timeoutMs = 20_000) {
 
 async function stopAll() {
   for (const { child } of started.reverse()) await stopChild(child);
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 function ensureApt(binary, pkg) {
@@ -89,7 +98,7 @@ async function startRedis() {
  * Returns the server (admin) URL and the application database URL.
  */
 async function startDatabase() {
-  const pg = await startPostgres(join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), 'pg'));
+  const pg = await startPostgres(join(tempDir('bulwark-bench-'), 'pg'));
   const admin = new Client({ connectionString: pg.url });
   await admin.connect();
   await admin.query('CREATE DATABASE bulwark');
@@ -177,4 +186,4 @@ function treeCpuMs(rootPid) {
   return total;
 }
 
-module.exports = { ROOT, REPLICA_NODE, sleep, freePort, track, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs, treeCpuMs };
+module.exports = { ROOT, REPLICA_NODE, sleep, freePort, track, tempDir, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs, treeCpuMs };

@@ -4,15 +4,14 @@
  * (the same layout as the test fixture test/harness/redis-ha.ts, without its failover helpers).
  */
 const { spawn, spawnSync } = require('node:child_process');
-const { mkdirSync, mkdtempSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { mkdirSync } = require('node:fs');
 const { join } = require('node:path');
-const { freePort, sleep, track } = require('./procs');
+const { freePort, sleep, tempDir, track } = require('./procs');
 
 const cli = (port, ...args) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 10_000 }).stdout || '';
 
 async function startRedisCluster() {
-  const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-cluster-'));
+  const dir = tempDir('bulwark-bench-cluster-');
   const ports = [];
   while (ports.length < 6) {
     const p = await freePort();

@@ -23,5 +23,5 @@ export default async function globalSetup(): Promise<void> {
   const redis = await startRedis();
   process.env.BW_TEST_PG_URL = pg.url;
   process.env.BW_TEST_REDIS_URL = redis.url;
-  (globalThis as Record<string, unknown>).__BW_SERVERS__ = { pg, redis };
+  (globalThis as Record<string, unknown>).__BW_SERVERS__ = { pg, redis, documents };
 }

@@ -9,6 +9,7 @@ import jwt from 'jsonwebtoken';
 import { keyIdOf } from '../../src/auth/signing-keys';
 import { migrate, TEST_JWT_SECRET } from './processes';
 import { assertDocumentedAnswer } from './openapi-contract';
+import { recordDatabase } from './made-databases';
 
 export * from './processes';
 export * from './fault-proxy';
@@ -35,6 +36,7 @@ export async function createDatabase(serverUrl = sharedPostgresUrl(), opts: { mi
   } finally {
     await admin.end();
   }
+  recordDatabase(serverUrl, name); // dropped when the test file ends
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   if (opts.migrate !== false) migrate(url.toString());

@@ -3,7 +3,7 @@
  * into a fresh database, and every table matches row for row (counts and content checksums).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -42,6 +42,14 @@ async function fingerprint(databaseUrl: string): Promise<Record<string, { rows: 
 }
 
 describe('backup and restore', () => {
+  const dirs: string[] = [];
+  const tempDir = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
   it('restores a populated database into a fresh one with identical tables', async () => {
     const source = await createDatabase();
     const app = await startApp({ databaseUrl: source, env: { ENABLE_RATE_LIMITING: 'false' } });
@@ -58,7 +66,7 @@ describe('backup and restore', () => {
     expect(before.users.rows).toBe(6);
     expect(before.schema_migrations.rows).toBeGreaterThan(0);
 
-    const dir = mkdtempSync(join(tmpdir(), 'bulwark-backup-'));
+    const dir = tempDir('bulwark-backup-');
     const out = run('backup.sh', [dir], { DATABASE_URL: source });
     expect(out).toMatch(/backup written: .*bulwark-\d{8}T\d{6}Z\.dump/);
     const dumps = readdirSync(dir).filter((f) => f.endsWith('.dump'));
@@ -79,7 +87,7 @@ describe('backup and restore', () => {
 
   it('keeps only the newest BACKUP_KEEP dumps', async () => {
     const source = await createDatabase();
-    const dir = mkdtempSync(join(tmpdir(), 'bulwark-retention-'));
+    const dir = tempDir('bulwark-retention-');
     for (let i = 0; i < 3; i++) {
       const old = join(dir, `bulwark-2020010${i + 1}T000000Z.dump`);
       writeFileSync(old, 'old');

@@ -121,7 +121,7 @@ describe('dependency failures', () => {
       expect(await breakerGauge(app.baseUrl, 'database')).toBe(0);
     } finally {
       await app.stop();
-      await pg.stop();
+      await pg.dispose();
     }
   });
 });

@@ -130,7 +130,7 @@ describe('readiness follows its dependencies without a restart', () => {
     } finally {
       await app.stop();
       await redis.stop();
-      await pg.stop();
+      await pg.dispose();
     }
   });
 });

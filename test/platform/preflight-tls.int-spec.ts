@@ -2,7 +2,7 @@
  * The deployment checker (`npm run preflight`) and direct HTTPS serving.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, httpsGet, ROOT, sharedPostgresUrl, sharedRedisUrl, startApp } from '../harness';
@@ -64,6 +64,7 @@ describe('TLS', () => {
       await expect(fetch(`http://127.0.0.1:${app.port}/health/live`)).rejects.toThrow();
     } finally {
       await app.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

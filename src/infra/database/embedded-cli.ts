@@ -1,6 +1,6 @@
 /**
  * Runs the embedded PostgreSQL as its own process (used by the test harness and `npm run bench`):
- *   node dist/infra/database/embedded-cli.js --dir <dataDir> [--port N] [--database name]
+ *   node dist/infra/database/embedded-cli.js --dir <dataDir> [--port N] [--database name] [--set name=value]...
  * Prints one JSON line {"url","port"} once ready; SIGTERM/SIGINT stop the server and exit 0.
  */
 import { startEmbeddedPostgres } from './embedded-postgres';
@@ -10,11 +10,23 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** Every `--set name=value`: server settings passed as `-c name=value`. */
+function settings(): Record<string, string> {
+  const out: Record<string, string> = {};
+  process.argv.forEach((a, i) => {
+    if (a !== '--set') return;
+    const [name, ...value] = (process.argv[i + 1] ?? '').split('=');
+    if (!name || value.length === 0) throw new Error(`--set wants name=value, got "${process.argv[i + 1] ?? ''}"`);
+    out[name] = value.join('=');
+  });
+  return out;
+}
+
 async function main(): Promise<void> {
   const dataDir = arg('dir');
   if (!dataDir) throw new Error('--dir is required');
   const port = arg('port') ? Number(arg('port')) : undefined;
-  const pg = await startEmbeddedPostgres({ dataDir, port, database: arg('database') ?? 'postgres' });
+  const pg = await startEmbeddedPostgres({ dataDir, port, database: arg('database') ?? 'postgres', settings: settings() });
   process.stdout.write(`${JSON.stringify({ url: pg.url, port: pg.port })}\n`);
   let stopping = false;
   const stop = () => {

@@ -88,6 +88,8 @@ export async function startEmbeddedPostgres(opts: {
   port?: number;
   database?: string;
   logger?: Logger;
+  /** Extra server settings (`-c name=value`), e.g. a smaller max_wal_size for the test harness. */
+  settings?: Record<string, string>;
 }): Promise<EmbeddedPostgresHandle> {
   const dataDir = resolve(opts.dataDir);
   const database = opts.database ?? 'bulwark';
@@ -108,7 +110,10 @@ export async function startEmbeddedPostgres(opts: {
     persistent: true,
     createPostgresUser: isRoot,
     authMethod: 'scram-sha-256',
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    postgresFlags: [
+      ...['listen_addresses=127.0.0.1', 'max_connections=200', 'fsync=on'].flatMap((s) => ['-c', s]),
+      ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: (m: unknown) => opts.logger?.debug({ component: 'postgres' }, String(m).trim()),
     onError: (m: unknown) => opts.logger?.debug({ component: 'postgres' }, String(m).trim()),
   });

@@ -1,0 +1,42 @@
+/**
+ * The harness cleans up after itself: a full run on a nearly full disk once failed with ENOSPC
+ * from PostgreSQL because every run kept its test databases and data directories in /tmp.
+ */
+import { existsSync } from 'node:fs';
+import { Client } from 'pg';
+import { createDatabase, sharedPostgresUrl, sql, startPostgres } from '../harness';
+import { dropMadeDatabases } from '../harness/made-databases';
+
+const exists = async (name: string) =>
+  (await sql<{ n: number }>(sharedPostgresUrl(), 'SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [name]))[0].n === 1;
+
+describe('test harness cleanup', () => {
+  it("drops a test file's databases at its end, even one a connection still holds", async () => {
+    const url = await createDatabase(sharedPostgresUrl(), { migrate: false });
+    const name = new URL(url).pathname.slice(1);
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    holder.on('error', () => undefined); // FORCE ends it
+    try {
+      expect(await exists(name)).toBe(true);
+      await dropMadeDatabases(globalThis);
+      expect(await exists(name)).toBe(false);
+    } finally {
+      await holder.end().catch(() => undefined);
+    }
+  });
+
+  it('runs the integration project in the environment that drops them', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const config = require('../../jest.config.js') as { projects: { displayName: string; testEnvironment: string }[] };
+    const integration = config.projects.find((p) => p.displayName === 'integration');
+    expect(integration?.testEnvironment).toBe('<rootDir>/test/harness/integration-environment.ts');
+  });
+
+  it('deletes a PostgreSQL data directory it made when the server is disposed', async () => {
+    const pg = await startPostgres();
+    expect(existsSync(pg.dataDir)).toBe(true);
+    await pg.dispose();
+    expect(existsSync(pg.dataDir)).toBe(false);
+  });
+});
