@@ -14,9 +14,9 @@ interface MadeDatabase {
 
 type Recorded = { [KEY]?: MadeDatabase[] };
 
-export function recordDatabase(serverUrl: string, name: string): void {
-  const global = globalThis as Recorded;
-  (global[KEY] ??= []).push({ serverUrl, name });
+/** Records a database made by the test file whose global object is `global` (by default the caller's). */
+export function recordDatabase(serverUrl: string, name: string, global: object = globalThis): void {
+  ((global as Recorded)[KEY] ??= []).push({ serverUrl, name });
 }
 
 /** Drops every database recorded on `global` (a test file's global object). */

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
 import { createDatabase, sharedPostgresUrl, sql, startPostgres } from '../harness';
-import { dropMadeDatabases } from '../harness/made-databases';
+import { dropMadeDatabases, recordDatabase } from '../harness/made-databases';
+import IntegrationEnvironment from '../harness/integration-environment';
 
 const exists = async (name: string) =>
   (await sql<{ n: number }>(sharedPostgresUrl(), 'SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [name]))[0].n === 1;
@@ -24,6 +25,16 @@ describe('test harness cleanup', () => {
     } finally {
       await holder.end().catch(() => undefined);
     }
+  });
+
+  it("drops them in the test environment's teardown (which Jest runs after the file's last hook)", async () => {
+    const config = { globalConfig: {}, projectConfig: { testEnvironmentOptions: {}, globals: {}, fakeTimers: {} } };
+    const env = new IntegrationEnvironment(config as never, { console, docblockPragmas: {}, testPath: __filename });
+    const name = new URL(await createDatabase(sharedPostgresUrl(), { migrate: false })).pathname.slice(1);
+    recordDatabase(sharedPostgresUrl(), name, env.global); // as createDatabase does inside a file
+    expect(await exists(name)).toBe(true);
+    await env.teardown();
+    expect(await exists(name)).toBe(false);
   });
 
   it('runs the integration project in the environment that drops them', () => {
