@@ -6,8 +6,8 @@
 # Secrets (DATABASE_URL, REDIS_URL, JWT_SECRET, SMTP_URL) are given at run time only; nothing
 # secret is baked into any layer. Migrations: same image, `node dist/infra/database/migrate.js run`.
 
-# Node 24 LTS (the runtime CI tests on besides the machine's Node; see README "Runtime").
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Node 26, the active LTS line (CI runs the whole suite on it; see README "Runtime").
+ARG NODE_IMAGE=node:26-trixie-slim
 
 # ---- build: full dependency tree (TypeScript, etc.) and the compiled dist/ ----
 FROM ${NODE_IMAGE} AS build

@@ -55,9 +55,9 @@ function resolvedImage(stage: Stage): string {
 }
 
 describe('Dockerfile', () => {
-  it('is a multi-stage build on node:24-bookworm-slim (Node 24 LTS)', () => {
+  it('is a multi-stage build on node:26-trixie-slim (Node 26, the active LTS line)', () => {
     expect(allStages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of allStages) expect(resolvedImage(stage)).toBe('node:24-bookworm-slim');
+    for (const stage of allStages) expect(resolvedImage(stage)).toBe('node:26-trixie-slim');
   });
 
   it('installs the exact lockfile with npm ci and builds with npm run build', () => {
