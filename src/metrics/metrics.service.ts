@@ -4,12 +4,15 @@
  */
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { HttpRequestMetrics } from './http-request-metrics';
 
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
   readonly httpRequestsTotal: Counter<'method' | 'route' | 'status'>;
   readonly httpRequestDuration: Histogram<'method' | 'route'>;
+  /** How the HTTP hooks record a request into the two metrics above (batched, see its file). */
+  readonly http: HttpRequestMetrics;
   readonly errorsTotal: Counter<'code'>;
 
   constructor() {
@@ -19,13 +22,24 @@ export class MetricsService {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
       this.registry.removeSingleMetric(name);
     }
-    this.httpRequestsTotal = this.counter('http_requests_total', 'HTTP requests served', ['method', 'route', 'status']);
-    this.httpRequestDuration = this.histogram(
-      'http_request_duration_seconds',
-      'HTTP request duration, by route template',
-      ['method', 'route'],
-      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    );
+    // Both hand over their pending requests whenever either is read (a scrape reads both).
+    const flushHttp = () => this.http.flush();
+    this.httpRequestsTotal = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests served',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+      collect: flushHttp,
+    });
+    this.httpRequestDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration, by route template',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+      collect: flushHttp,
+    });
+    this.http = new HttpRequestMetrics(this.httpRequestsTotal, this.httpRequestDuration);
     this.errorsTotal = this.counter('errors_total', 'Error responses by stable error code', ['code']);
   }
 

@@ -88,6 +88,24 @@ describe('platform foundation', () => {
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });
 
+  it('counts every request exactly, across the batches the HTTP metrics are handed over in', async () => {
+    const probes = () =>
+      api<string>(app.baseUrl, 'GET', '/metrics').then(({ body }) => ({
+        counted: Number(
+          /http_requests_total\{method="GET",route="\/health\/live",status="200"\} (\d+)/.exec(body)?.[1] ?? 0,
+        ),
+        timed: Number(
+          /http_request_duration_seconds_count\{method="GET",route="\/health\/live"\} (\d+)/.exec(body)?.[1] ?? 0,
+        ),
+      }));
+    const before = await probes();
+    // More than one batch (FLUSH_AT = 256 per series), and a remainder only a scrape hands over.
+    for (let i = 0; i < 300; i++) expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
+    const after = await probes();
+    expect(after.counted - before.counted).toBe(300);
+    expect(after.timed - before.timed).toBe(300);
+  });
+
   it('serves the OpenAPI document', async () => {
     const res = await api(app.baseUrl, 'GET', '/api/docs-json');
     expect(res.status).toBe(200);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import type { HttpSeries } from '../../metrics/http-request-metrics';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { ShutdownService } from '../lifecycle/shutdown.service';
 import { flatLineLogger } from '../logging/logger';
@@ -27,13 +28,9 @@ const CTX = Symbol('bulwarkRequestContext');
 const STARTED = Symbol('bulwarkStarted');
 type WithCtx = FastifyRequest & { [CTX]?: RequestContext; [STARTED]?: number };
 
-type RequestCounter = ReturnType<MetricsService['httpRequestsTotal']['labels']>;
-type DurationTimer = ReturnType<MetricsService['httpRequestDuration']['labels']>;
-
-/** The bound metric children of one (route, method): made on first use, then reused. */
+/** One (route, method): its metric series (batched, see HttpRequestMetrics) and whether it is logged. */
 interface RouteMetrics {
-  timer: DurationTimer;
-  counters: Map<number, RequestCounter>;
+  series: HttpSeries;
   /** Probes and scrapes get no access-log line: they would drown everything else. */
   accessLogged: boolean;
 }
@@ -75,8 +72,8 @@ export function registerHttpHooks(
     else done();
   });
 
-  // Bound metric children per (route, method[, status]): the label set is small and fixed (route
-  // templates), and a bound child skips prom-client's label validation on every request.
+  // Per (route, method): the label set is small and fixed (route templates), so the series and
+  // the logging decision are made on first use and reused.
   const byRoute = new Map<string, Map<string, RouteMetrics>>();
   const routeMetrics = (route: string, method: string): RouteMetrics => {
     let byMethod = byRoute.get(route);
@@ -84,8 +81,7 @@ export function registerHttpHooks(
     let m = byMethod.get(method);
     if (!m) {
       m = {
-        timer: deps.metrics.httpRequestDuration.labels(method, route),
-        counters: new Map(),
+        series: deps.metrics.http.of(method, route),
         accessLogged: !route.startsWith('/health/') && route !== '/metrics',
       };
       byMethod.set(method, m);
@@ -99,12 +95,9 @@ export function registerHttpHooks(
     const route = (req.is404 ? undefined : routeTemplate(req)) ?? 'unmatched';
     const status = reply.statusCode;
     const m = routeMetrics(route, req.method);
-    let counter = m.counters.get(status);
-    if (!counter) m.counters.set(status, (counter = deps.metrics.httpRequestsTotal.labels(req.method, route, String(status))));
-    counter.inc();
     const started = req[STARTED];
     const ms = started !== undefined ? performance.now() - started : 0;
-    m.timer.observe(ms / 1000);
+    m.series.record(status, ms / 1000);
     if (m.accessLogged) {
       const ctx = req[CTX];
       const line = {
