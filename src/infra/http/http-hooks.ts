@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { HttpSeries } from '../../metrics/http-request-metrics';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { ShutdownService } from '../lifecycle/shutdown.service';
 import { flatLineLogger } from '../logging/logger';
@@ -28,12 +27,8 @@ const CTX = Symbol('bulwarkRequestContext');
 const STARTED = Symbol('bulwarkStarted');
 type WithCtx = FastifyRequest & { [CTX]?: RequestContext; [STARTED]?: number };
 
-/** One (route, method): its metric series (batched, see HttpRequestMetrics) and whether it is logged. */
-interface RouteMetrics {
-  series: HttpSeries;
-  /** Probes and scrapes get no access-log line: they would drown everything else. */
-  accessLogged: boolean;
-}
+/** Probes and scrapes get no access-log line: they would drown everything else. */
+const accessLogged = (route: string) => !route.startsWith('/health/') && route !== '/metrics';
 
 export function registerHttpHooks(
   fastify: FastifyInstance,
@@ -72,33 +67,15 @@ export function registerHttpHooks(
     else done();
   });
 
-  // Per (route, method): the label set is small and fixed (route templates), so the series and
-  // the logging decision are made on first use and reused.
-  const byRoute = new Map<string, Map<string, RouteMetrics>>();
-  const routeMetrics = (route: string, method: string): RouteMetrics => {
-    let byMethod = byRoute.get(route);
-    if (!byMethod) byRoute.set(route, (byMethod = new Map()));
-    let m = byMethod.get(method);
-    if (!m) {
-      m = {
-        series: deps.metrics.http.of(method, route),
-        accessLogged: !route.startsWith('/health/') && route !== '/metrics',
-      };
-      byMethod.set(method, m);
-    }
-    return m;
-  };
-
   const accessLog = flatLineLogger(deps.logger);
   fastify.addHook('onResponse', (req: WithCtx, reply, done) => {
     // is404 first: a request handed to the not-found handler after routing is 'unmatched'.
     const route = (req.is404 ? undefined : routeTemplate(req)) ?? 'unmatched';
     const status = reply.statusCode;
-    const m = routeMetrics(route, req.method);
     const started = req[STARTED];
     const ms = started !== undefined ? performance.now() - started : 0;
-    m.series.record(status, ms / 1000);
-    if (m.accessLogged) {
+    deps.metrics.http.of(req.method, route).record(status, ms / 1000);
+    if (accessLogged(route)) {
       const ctx = req[CTX];
       const line = {
         requestId: req.id,
