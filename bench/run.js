@@ -4,8 +4,9 @@
  * Starts PostgreSQL and Redis, two production replicas of dist/main.js (throttling limits raised)
  * plus one with throttling off, then drives them from this process with autocannon and
  * socket.io-client, all on 127.0.0.1, each phase bounded in time. Anchors: pgbench TPC-B at the
- * same client count, a bare Fastify hello-world, a bare socket.io + redis-adapter fan-out; the
- * first two alternate with the phase they anchor (transfers, /health/live) in ROUNDS slices.
+ * same client count, a bare Fastify hello-world, the same I/O as an account read on bare Fastify
+ * (anchors/fastify-read.js), a bare socket.io + redis-adapter fan-out; the first three alternate
+ * with the phase they anchor (transfers, /health/live, account reads) in ROUNDS slices.
  * Prints a table and writes bench/results/<UTC timestamp>.json. BENCH_NODE=/path/to/node runs the
  * replicas and anchors on another node binary (e.g. the next LTS) than the bench's own.
  */
@@ -104,9 +105,9 @@ function cpuMeter(pids) {
   };
 }
 
-async function spawnReady(args, stdinPipe = false) {
+async function spawnReady(args, stdinPipe = false, env = undefined) {
   // Anchors run on the replicas' runtime (BENCH_NODE), so a ratio compares like with like.
-  const child = procs.track(spawn(procs.REPLICA_NODE, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'] }), 'anchor');
+  const child = procs.track(spawn(procs.REPLICA_NODE, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'], ...(env ? { env: { PATH: process.env.PATH, ...env } } : {}) }), 'anchor');
   await new Promise((res, rej) => {
     child.stdout.on('data', (d) => String(d).includes('ready') && res());
     child.once('exit', (c) => rej(new Error(`anchor exited ${c}`)));
@@ -198,15 +199,40 @@ async function main() {
   }
   const auth = { authorization: `Bearer ${teller.token}` };
 
-  log('phase: authenticated account reads');
-  const reads = {
-    urls: urlsAB(`/api/v1/accounts/${accounts[0]}`), connections: 64, headers: auth,
+  log('phase: authenticated account reads, alternating with its anchor, the same I/O on bare Fastify');
+  // Anchor: two bare Fastify processes doing what a read must do (token check, the `ip` limiter's
+  // Redis script, the SELECT, the JSON answer) under the same load: the floor a read's CPU is
+  // judged against, since loopback round trips cost what this machine makes them cost.
+  const floorPorts = [await procs.freePort(), await procs.freePort()];
+  const floors = await Promise.all(
+    floorPorts.map((port) =>
+      spawnReady([join(__dirname, 'anchors/fastify-read.js')], false, { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: SECRET }),
+    ),
+  );
+  const readLoad = (bases) => ({
+    urls: bases.map((u) => `${u}/api/v1/accounts/${accounts[0]}`), connections: 64, headers: auth,
     setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${accounts[Math.floor(Math.random() * accounts.length)]}` }),
-  };
+  });
+  const reads = readLoad([a.baseUrl, b.baseUrl]);
+  const floorReads = readLoad(floorPorts.map((port) => `http://127.0.0.1:${port}`));
   await http.run({ ...reads, durationSec: WARMUP_SEC });
+  await http.run({ ...floorReads, durationSec: WARMUP_SEC });
   const readsCpu = cpuMeter([a.pid, b.pid]);
-  const accountReads = await http.run({ ...reads, durationSec: PHASE_SEC });
+  const floorCpu = cpuMeter(floors.map((f) => f.pid));
+  const floorSlices = [];
+  const accountReads = await http.runSliced({ ...reads, durationSec: PHASE_SEC }, ROUNDS, async () => {
+    const [replicasBefore, anchorBefore] = [readsCpu.ms(), floorCpu.ms()];
+    floorSlices.push(await http.run({ ...floorReads, durationSec: PHASE_SEC / ROUNDS }));
+    readsCpu.exclude(readsCpu.ms() - replicasBefore);
+    floorCpu.include(floorCpu.ms() - anchorBefore);
+  });
   accountReads.cpuUsPerRequest = readsCpu.usPer(accountReads.total);
+  await Promise.all(floors.map((f) => procs.stopChild(f)));
+  const floorTotal = floorSlices.reduce((n, r) => n + r.total, 0);
+  const floorErrors = floorSlices.reduce((n, r) => n + r.errors, 0);
+  // A floor that answered errors did less work than a read: no ratio against it.
+  if (floorErrors > 0) throw new Error(`the read floor anchor answered ${floorErrors} errors`);
+  const fastifyRead = { rps: Math.round(floorTotal / PHASE_SEC), cpuUsPerRequest: floorCpu.usPer(floorTotal) };
 
   log('phase: transfers, alternating with its anchor, pgbench TPC-B');
   const pgbenchSlices = [];
@@ -299,7 +325,7 @@ async function main() {
   const results = {
     startedAt,
     machine: { cpus: cpus().length, cpuModel: cpus()[0].model, memGiB: Math.round(totalmem() / 2 ** 30), node: replicaNode, postgres: serverVersion },
-    anchors: { pgbenchTps, pgbenchClients: CLIENTS, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest },
+    anchors: { pgbenchTps, pgbenchClients: CLIENTS, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest, fastifyReadRps: fastifyRead.rps, fastifyReadCpuUsPerRequest: fastifyRead.cpuUsPerRequest },
     phases: {
       transfers: { clients: CLIENTS, rps: transfers.rps, p50Ms: transfers.p50Ms, p95Ms: transfers.p95Ms, p99Ms: transfers.p99Ms, errors: transfers.errors, booksBalanced },
       accountReads: { rps: accountReads.rps, p50Ms: accountReads.p50Ms, p95Ms: accountReads.p95Ms, p99Ms: accountReads.p99Ms, errors: accountReads.errors, cpuUsPerRequest: accountReads.cpuUsPerRequest },
@@ -327,6 +353,8 @@ async function main() {
       throttleOnVsOff: round(throttleOn.rps / throttleOff.rps),
       fanoutP99VsBare: bidFanout.p99Ms === null ? null : round(bidFanout.p99Ms / Math.max(1, bare.p99Ms)),
       healthLiveCpuVsFastify: round(healthLive.cpuUsPerRequest / fastifyHello.cpuUsPerRequest),
+      accountReadsVsFloor: round(accountReads.rps / fastifyRead.rps),
+      accountReadCpuVsFloor: round(accountReads.cpuUsPerRequest / fastifyRead.cpuUsPerRequest),
     },
     extra: { bareFanout: bare, bidFanoutDuplicates: bidFanout.duplicates, bidsAccepted: bidFanout.bidsAccepted, replicaB: { coldStartMs: Math.round(b.coldStartMs) } },
   };
@@ -376,6 +404,8 @@ function printTable(r) {
     ['anchor: pgbench TPC-B tps (32 clients)', r.anchors.pgbenchTps],
     ['anchor: bare Fastify req/s', r.anchors.fastifyHelloRps],
     ['anchor: bare Fastify CPU µs/request', r.anchors.fastifyHelloCpuUsPerRequest],
+    ['anchor: read floor (bare Fastify, same I/O) req/s', r.anchors.fastifyReadRps],
+    ['anchor: read floor CPU µs/request', r.anchors.fastifyReadCpuUsPerRequest],
     ['anchor: bare socket.io fan-out p99 ms', r.anchors.bareSocketioP99Ms],
     ['transfers/s (32 clients)', `${r.phases.transfers.rps}  p50/p95/p99 ${r.phases.transfers.p50Ms}/${r.phases.transfers.p95Ms}/${r.phases.transfers.p99Ms} ms  errors ${r.phases.transfers.errors}  books ${r.phases.transfers.booksBalanced ? 'balanced' : 'NOT BALANCED'}`],
     ['account reads/s', `${r.phases.accountReads.rps}  p50/p95/p99 ${r.phases.accountReads.p50Ms}/${r.phases.accountReads.p95Ms}/${r.phases.accountReads.p99Ms} ms  errors ${r.phases.accountReads.errors}  CPU ${r.phases.accountReads.cpuUsPerRequest} µs/req`],
@@ -386,6 +416,7 @@ function printTable(r) {
     ['ratio transfers ÷ pgbench', r.ratios.transfersVsPgbench],
     ['ratio /health/live ÷ Fastify', r.ratios.healthLiveVsFastify],
     ['ratio /health/live ÷ Fastify, CPU/request', r.ratios.healthLiveCpuVsFastify],
+    ['ratio account reads ÷ read floor: req/s, CPU/request', `${r.ratios.accountReadsVsFloor}, ${r.ratios.accountReadCpuVsFloor}`],
     ['ratio throttled ÷ unthrottled', r.ratios.throttleOnVsOff],
     ['cluster: throttling off / on req/s', `${r.phasesCluster.throttleOff.rps} / ${r.phasesCluster.throttleOn.rps}  errors ${r.phasesCluster.throttleOff.errors}/${r.phasesCluster.throttleOn.errors}`],
     ['cluster: bid fan-out', `p50/p99 ${r.phasesCluster.bidFanout.p50Ms}/${r.phasesCluster.bidFanout.p99Ms} ms  delivered ${r.phasesCluster.bidFanout.delivered}/${r.phasesCluster.bidFanout.expected}  lost ${r.phasesCluster.bidFanout.lost}`],
