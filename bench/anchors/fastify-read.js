@@ -43,7 +43,15 @@ fastify.get('/health/ready', async () => ({ status: 'ok' }));
 fastify.get('/api/v1/accounts/:accountNumber', async (req, reply) => {
   if (!user(req)) return reply.code(401).send({ code: 'UNAUTHENTICATED' });
   const key = `ip:${req.ip}`;
-  const [blocked] = await redis.floorWindow(`bw:rl:{${key}}`, `bw:rl-block:{${key}}`, 100000000, 60000, `floor:${++seq}`, 900000, String(Date.now()));
+  const [blocked] = await redis.floorWindow(
+    `bw:rl:{${key}}`,
+    `bw:rl-block:{${key}}`,
+    100000000,
+    60000,
+    `floor:${++seq}`,
+    900000,
+    String(Date.now()),
+  );
   if (blocked === 1) return reply.code(429).send({ code: 'RATE_LIMITED' });
   const { rows } = await pool.query({
     name: 'floor-account',
@@ -52,10 +60,18 @@ fastify.get('/api/v1/accounts/:accountNumber', async (req, reply) => {
   });
   const a = rows[0];
   if (!a) return reply.code(404).send({ code: 'NOT_FOUND' });
-  return { accountNumber: a.account_number, ownerId: a.owner_id ?? '', currency: a.currency, balance: a.balance, createdAt: a.created_at.toISOString() };
+  return {
+    accountNumber: a.account_number,
+    ownerId: a.owner_id ?? '',
+    currency: a.currency,
+    balance: a.balance,
+    createdAt: a.created_at.toISOString(),
+  };
 });
 
-fastify.listen({ port: Number(process.env.PORT), host: process.env.HOST || '127.0.0.1' }).then(() => process.stdout.write('ready\n'));
+fastify
+  .listen({ port: Number(process.env.PORT), host: process.env.HOST || '127.0.0.1' })
+  .then(() => process.stdout.write('ready\n'));
 const stop = () =>
   fastify
     .close()
