@@ -7,7 +7,7 @@
  * - the `ip` limiter's check-and-count: the same Lua script (from dist) through ioredis with
  *   auto-pipelining and a command timeout, one call per request;
  * - the same SELECT through a pg pool of the same size, as a named prepared statement;
- * - the same JSON answer.
+ * - the same JSON fields (the balance as stored, without the replica's decimal formatting).
  * No Nest, no validation, guards, security headers, CORS, metrics, access log or tracing context:
  * what a read costs the replica beyond this anchor is what the framework and those pieces cost.
  * Env as a replica's: PORT, HOST, DATABASE_URL, REDIS_URL, JWT_SECRET (so `bench/ab.js` can run it
