@@ -105,6 +105,31 @@ function cpuMeter(pids) {
   };
 }
 
+/**
+ * A phase alternating with its anchor: warms both loads up, then runs the phase in ROUNDS slices
+ * with an anchor slice before each. CPU per request: the phase's processes over the whole phase
+ * minus what they used during the anchor's slices (idle timers), and the anchor's processes
+ * during their slices only. Returns the phase (as http.runSliced, plus cpuUsPerRequest) and the
+ * anchor's { rps, errors, cpuUsPerRequest }.
+ */
+async function anchoredPhase(load, pids, anchorLoad, anchorPids) {
+  await http.run({ ...load, durationSec: WARMUP_SEC });
+  await http.run({ ...anchorLoad, durationSec: WARMUP_SEC });
+  const cpu = cpuMeter(pids);
+  const anchorCpu = cpuMeter(anchorPids);
+  const anchorSlices = [];
+  const phase = await http.runSliced({ ...load, durationSec: PHASE_SEC }, ROUNDS, async () => {
+    const [before, anchorBefore] = [cpu.ms(), anchorCpu.ms()];
+    anchorSlices.push(await http.run({ ...anchorLoad, durationSec: PHASE_SEC / ROUNDS }));
+    cpu.exclude(cpu.ms() - before);
+    anchorCpu.include(anchorCpu.ms() - anchorBefore);
+  });
+  phase.cpuUsPerRequest = cpu.usPer(phase.total);
+  const total = anchorSlices.reduce((n, r) => n + r.total, 0);
+  const errors = anchorSlices.reduce((n, r) => n + r.errors, 0);
+  return { phase, anchor: { rps: Math.round(total / PHASE_SEC), errors, cpuUsPerRequest: anchorCpu.usPer(total) } };
+}
+
 async function spawnReady(args, stdinPipe = false, env = undefined) {
   // Anchors run on the replicas' runtime (BENCH_NODE), so a ratio compares like with like.
   const child = procs.track(spawn(procs.REPLICA_NODE, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'], ...(env ? { env: { PATH: process.env.PATH, ...env } } : {}) }), 'anchor');
@@ -168,23 +193,11 @@ async function main() {
   log('phase: /health/live, alternating with its anchor, a bare Fastify hello-world');
   const fport = await procs.freePort();
   const fastify = await spawnReady([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
-  const fastifySlices = [];
-  // CPU per request: the replica's CPU over the whole phase minus what it used during the anchor's
-  // slices (idle timers), and the anchor's own CPU during its slices.
-  await http.run({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: WARMUP_SEC });
-  await http.run({ urls: [`http://127.0.0.1:${fport}/`], connections: 50, durationSec: WARMUP_SEC });
-  const healthCpu = cpuMeter([a.pid]);
-  const fastifyCpu = cpuMeter([fastify.pid]);
-  const healthLive = await http.runSliced({ urls: [`${a.baseUrl}/health/live`], connections: 50, durationSec: PHASE_SEC }, ROUNDS, async () => {
-    const [replicaBefore, anchorBefore] = [healthCpu.ms(), fastifyCpu.ms()];
-    fastifySlices.push(await http.run({ urls: [`http://127.0.0.1:${fport}/`], connections: 50, durationSec: PHASE_SEC / ROUNDS }));
-    healthCpu.exclude(healthCpu.ms() - replicaBefore);
-    fastifyCpu.include(fastifyCpu.ms() - anchorBefore);
-  });
-  healthLive.cpuUsPerRequest = healthCpu.usPer(healthLive.total);
+  const { phase: healthLive, anchor: fastifyHello } = await anchoredPhase(
+    { urls: [`${a.baseUrl}/health/live`], connections: 50 }, [a.pid],
+    { urls: [`http://127.0.0.1:${fport}/`], connections: 50 }, [fastify.pid],
+  );
   await procs.stopChild(fastify);
-  const fastifyTotal = fastifySlices.reduce((n, r) => n + r.total, 0);
-  const fastifyHello = { rps: Math.round(fastifyTotal / PHASE_SEC), cpuUsPerRequest: fastifyCpu.usPer(fastifyTotal) };
 
   log('seeding accounts');
   const [teller] = await createUsers(dbUrl, 1, ['TELLER']);
@@ -213,26 +226,13 @@ async function main() {
     urls: bases.map((u) => `${u}/api/v1/accounts/${accounts[0]}`), connections: 64, headers: auth,
     setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${accounts[Math.floor(Math.random() * accounts.length)]}` }),
   });
-  const reads = readLoad([a.baseUrl, b.baseUrl]);
-  const floorReads = readLoad(floorPorts.map((port) => `http://127.0.0.1:${port}`));
-  await http.run({ ...reads, durationSec: WARMUP_SEC });
-  await http.run({ ...floorReads, durationSec: WARMUP_SEC });
-  const readsCpu = cpuMeter([a.pid, b.pid]);
-  const floorCpu = cpuMeter(floors.map((f) => f.pid));
-  const floorSlices = [];
-  const accountReads = await http.runSliced({ ...reads, durationSec: PHASE_SEC }, ROUNDS, async () => {
-    const [replicasBefore, anchorBefore] = [readsCpu.ms(), floorCpu.ms()];
-    floorSlices.push(await http.run({ ...floorReads, durationSec: PHASE_SEC / ROUNDS }));
-    readsCpu.exclude(readsCpu.ms() - replicasBefore);
-    floorCpu.include(floorCpu.ms() - anchorBefore);
-  });
-  accountReads.cpuUsPerRequest = readsCpu.usPer(accountReads.total);
+  const { phase: accountReads, anchor: fastifyRead } = await anchoredPhase(
+    readLoad([a.baseUrl, b.baseUrl]), [a.pid, b.pid],
+    readLoad(floorPorts.map((port) => `http://127.0.0.1:${port}`)), floors.map((f) => f.pid),
+  );
   await Promise.all(floors.map((f) => procs.stopChild(f)));
-  const floorTotal = floorSlices.reduce((n, r) => n + r.total, 0);
-  const floorErrors = floorSlices.reduce((n, r) => n + r.errors, 0);
   // A floor that answered errors did less work than a read: no ratio against it.
-  if (floorErrors > 0) throw new Error(`the read floor anchor answered ${floorErrors} errors`);
-  const fastifyRead = { rps: Math.round(floorTotal / PHASE_SEC), cpuUsPerRequest: floorCpu.usPer(floorTotal) };
+  if (fastifyRead.errors > 0) throw new Error(`the read floor anchor answered ${fastifyRead.errors} errors`);
 
   log('phase: transfers, alternating with its anchor, pgbench TPC-B');
   const pgbenchSlices = [];
