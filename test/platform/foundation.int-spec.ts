@@ -3,9 +3,11 @@
  * readiness that follows PostgreSQL but only reports Redis as degraded, all without restarts.
  */
 import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import {
   api,
   createDatabase,
+  createUser,
   DIST_MAIN,
   sleep,
   startApp,
@@ -23,6 +25,33 @@ async function waitForStatus(url: string, status: number, timeoutMs = 15_000): P
     await sleep(200);
   }
   throw new Error(`expected ${url} to answer ${status}, last was ${last?.status}`);
+}
+
+/** POSTs JSON whose body is sent 100 ms after the headers. */
+function postLate(url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(payload)),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.flushHeaders();
+    setTimeout(() => req.end(payload), 100);
+  });
 }
 
 describe('platform foundation', () => {
@@ -69,6 +98,68 @@ describe('platform foundation', () => {
     expect(res.body.requestId).toBe(mine);
     const bad = await api(app.baseUrl, 'GET', '/health/live', { headers: { 'x-request-id': 'bad id<script>' } });
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('writes one access line per request (none for probes), and a body route keeps its request context', async () => {
+    const [teller, admin, owner] = await Promise.all([
+      createUser(dbUrl, { roles: ['TELLER'] }),
+      createUser(dbUrl, { roles: ['ADMIN'] }),
+      createUser(dbUrl),
+    ]);
+    // The body follows its headers only after a pause, so it is read on later socket callbacks,
+    // outside the context the request hooks entered (a body sent with its headers is not).
+    const opened = await postLate(
+      `${app.baseUrl}/api/v1/accounts`,
+      { ownerId: owner.id },
+      {
+        authorization: `Bearer ${teller.token}`,
+        'x-request-id': 'open-account-0001',
+      },
+    );
+    expect(opened.status).toBe(201);
+    const read = await api(app.baseUrl, 'GET', `/api/v1/accounts/${opened.body.accountNumber}`, {
+      token: teller.token,
+      headers: { 'x-request-id': 'read-account-0001' },
+    });
+    expect(read.status).toBe(200);
+    expect(
+      (await api(app.baseUrl, 'GET', '/health/live', { headers: { 'x-request-id': 'probe-live-0001' } })).status,
+    ).toBe(200);
+
+    // The audit entry is written deep in the POST handler's async chain, after the body was read
+    // on socket callbacks: it still finds the request's id in the request context.
+    const audit = await api(app.baseUrl, 'GET', `/api/v1/audit-log?userId=${teller.id}&limit=10`, {
+      token: admin.token,
+    });
+    expect(audit.status).toBe(200);
+    const entry = audit.body.items.find((e: { action: string }) => e.action === 'ACCOUNT_OPENED');
+    expect(entry?.requestId).toBe('open-account-0001');
+
+    const lines = app
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"request completed"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const of = (id: string) => lines.filter((l) => l.requestId === id);
+    expect(of('open-account-0001')).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        method: 'POST',
+        route: '/api/v1/accounts',
+        status: 201,
+        userId: teller.id,
+      }),
+    ]);
+    expect(of('read-account-0001')).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        method: 'GET',
+        route: '/api/v1/accounts/:accountNumber',
+        status: 200,
+        userId: teller.id,
+      }),
+    ]);
+    expect(of('probe-live-0001')).toEqual([]);
   });
 
   it('refuses a 200 KiB body with 413 problem+json', async () => {

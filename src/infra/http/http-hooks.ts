@@ -1,9 +1,11 @@
 /**
  * Fastify hooks wired once at start-up: request id in and out, the per-request context for logs,
  * refusal of new requests once shutdown has passed its drain delay, and HTTP metrics labelled
- * with the route TEMPLATE (404s share one `unmatched` series).
+ * with the route TEMPLATE (404s share one `unmatched` series). As few hooks as that takes: every
+ * global hook is a step of every request, the probes' included.
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -32,9 +34,17 @@ const accessLogged = (route: string) => !route.startsWith('/health/') && route !
 
 export function registerHttpHooks(
   fastify: FastifyInstance,
-  deps: { logger: Logger; metrics: MetricsService; shutdown: ShutdownService; tracing: boolean },
+  deps: {
+    logger: Logger;
+    metrics: MetricsService;
+    shutdown: ShutdownService;
+    tracing: boolean;
+    /** Headers every answer carries, set first (before this hook may answer 503). */
+    headers: (url: string, res: ServerResponse) => void;
+  },
 ): void {
   fastify.addHook('onRequest', (req: WithCtx, reply, done) => {
+    deps.headers(req.url, reply.raw);
     req[STARTED] = performance.now();
     routeTemplate(req); // read once here; later steps reuse it
     void reply.header('x-request-id', req.id);
@@ -55,16 +65,10 @@ export function registerHttpHooks(
     // While draining, every answer closes its connection, so clients holding keep-alive
     // connections reconnect (through the load balancer) to a replica that is staying.
     if (deps.shutdown.isShuttingDown) void reply.header('connection', 'close');
+    // Everything after this hook runs in the context, the handler's whole async chain included:
+    // Fastify reads a body in an AsyncResource made here, so a body that arrives on later socket
+    // callbacks does not lose it (foundation.int-spec.ts sends one late).
     requestContext.run(ctx, done);
-  });
-
-  // Body parsing runs on socket callbacks outside the onRequest context: re-enter it right
-  // before the handler so the handler's whole async chain logs with the request id. Requests
-  // without a body reach this hook still inside the context, and skip the second run().
-  fastify.addHook('preHandler', (req: WithCtx, _reply, done) => {
-    const ctx = req[CTX];
-    if (ctx && requestContext.getStore() !== ctx) requestContext.run(ctx, done);
-    else done();
   });
 
   const accessLog = flatLineLogger(deps.logger);
