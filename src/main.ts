@@ -26,7 +26,7 @@ import { RedisFactory } from './infra/redis/redis.factory';
 import { checkRedisTopology } from './infra/redis/redis-startup-check';
 import { describeTopology, topologyOf } from './infra/redis/redis-topology';
 import { RedisIoAdapter } from './auctions/redis-io.adapter';
-import { addSecurityHeaderExtras, SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
+import { SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
 import { corsOptions } from './security/http/cors';
 import { AppModule } from './app.module';
 import { shutdownTracing, tracingEnabled } from './tracing';
@@ -102,7 +102,7 @@ async function bootstrap(): Promise<void> {
   // Security headers first, so every answer carries them (including the 503s of the hooks below).
   app.useSecurityHeaders(SECURITY_HEADERS_OPTIONS);
   app.enableCors(corsOptions(config.CORS_ORIGINS));
-  registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled, headers: addSecurityHeaderExtras });
+  registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
   const securityEvents = app.get(SecurityEventsService);
   app.useGlobalFilters(
     new ProblemFilter(logger, metrics, app.get(OutageLog), (userId, refusal) => securityEvents.reportRefusal(userId, refusal)),

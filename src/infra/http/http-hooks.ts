@@ -5,12 +5,12 @@
  * global hook is a step of every request, the probes' included.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../../metrics/metrics.service';
 import type { ShutdownService } from '../lifecycle/shutdown.service';
+import { addSecurityHeaderExtras } from '../../security/http/security-headers';
 import { flatLineLogger } from '../logging/logger';
 import { requestContext, type RequestContext } from '../logging/request-context';
 import { sendProblem } from './problem.filter';
@@ -34,17 +34,10 @@ const accessLogged = (route: string) => !route.startsWith('/health/') && route !
 
 export function registerHttpHooks(
   fastify: FastifyInstance,
-  deps: {
-    logger: Logger;
-    metrics: MetricsService;
-    shutdown: ShutdownService;
-    tracing: boolean;
-    /** Headers every answer carries, set first (before this hook may answer 503). */
-    headers: (url: string, res: ServerResponse) => void;
-  },
+  deps: { logger: Logger; metrics: MetricsService; shutdown: ShutdownService; tracing: boolean },
 ): void {
   fastify.addHook('onRequest', (req: WithCtx, reply, done) => {
-    deps.headers(req.url, reply.raw);
+    addSecurityHeaderExtras(req.url, reply.raw); // first: this hook's own 503s carry them too
     req[STARTED] = performance.now();
     routeTemplate(req); // read once here; later steps reuse it
     void reply.header('x-request-id', req.id);
