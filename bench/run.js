@@ -11,7 +11,7 @@
  * replicas and anchors on another node binary (e.g. the next LTS) than the bench's own.
  */
 const { spawn, spawnSync } = require('node:child_process');
-const { writeFileSync, mkdirSync } = require('node:fs');
+const { writeFileSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const { cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
 const { randomUUID } = require('node:crypto');
@@ -80,12 +80,34 @@ function pgbenchInit(serverUrl) {
   return { env, conn };
 }
 
-/** pgbench's built-in TPC-B-like script for `sec` seconds; returns its TPS. */
+/**
+ * pgbench's built-in TPC-B-like script for `sec` seconds; returns its TPS and every transaction's
+ * latency in µs (from its per-transaction log, `-l`), so the transfers' tail can be read against
+ * the database's own tail in the same run.
+ */
 function pgbenchRun({ env, conn }, clients, sec) {
-  const run = spawnSync('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(Math.max(1, Math.round(sec))), '-M', 'prepared', 'pgbench'], { env, encoding: 'utf8' });
+  const dir = procs.tempDir('bulwark-pgbench-log-');
+  const run = spawnSync('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(Math.max(1, Math.round(sec))), '-M', 'prepared', '-l', '--log-prefix', join(dir, 'tx'), 'pgbench'], { env, encoding: 'utf8', cwd: dir });
   const m = /tps = ([\d.]+)/.exec(run.stdout);
   if (!m) throw new Error(`pgbench failed: ${run.stderr}${run.stdout}`);
-  return Number(m[1]);
+  // One line per transaction: client_id transaction_no latency_us script_no epoch epoch_us.
+  const latenciesUs = [];
+  for (const file of readdirSync(dir)) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      const us = Number(line.split(' ')[2]);
+      if (line && Number.isFinite(us)) latenciesUs.push(us);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  if (latenciesUs.length === 0) throw new Error('pgbench wrote no transaction log');
+  return { tps: Number(m[1]), latenciesUs };
+}
+
+/** The p-th percentile (nearest rank) of values in µs, in ms with one decimal. */
+function percentileMs(values, p) {
+  const sorted = Float64Array.from(values).sort();
+  const us = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return Math.round(us / 100) / 10;
 }
 
 /**
@@ -253,7 +275,9 @@ async function main() {
     await procs.sleep(500);
     pgbenchSlices.push(pgbenchRun(tpcb, CLIENTS, PHASE_SEC / ROUNDS));
   });
-  const pgbenchTps = Math.round(pgbenchSlices.reduce((n, t) => n + t, 0) / pgbenchSlices.length);
+  const pgbenchTps = Math.round(pgbenchSlices.reduce((n, s) => n + s.tps, 0) / pgbenchSlices.length);
+  const pgbenchLatencies = pgbenchSlices.flatMap((s) => s.latenciesUs);
+  const pgbenchP99Ms = percentileMs(pgbenchLatencies, 99);
   // In-flight transfers cut off by the end of the phase may still commit: let them land, then
   // check the books in one snapshot (customer total unchanged, nothing negative, every journal
   // entry balanced, every balance equal to its postings).
@@ -325,7 +349,7 @@ async function main() {
   const results = {
     startedAt,
     machine: { cpus: cpus().length, cpuModel: cpus()[0].model, memGiB: Math.round(totalmem() / 2 ** 30), node: replicaNode, postgres: serverVersion },
-    anchors: { pgbenchTps, pgbenchClients: CLIENTS, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest, fastifyReadRps: fastifyRead.rps, fastifyReadCpuUsPerRequest: fastifyRead.cpuUsPerRequest },
+    anchors: { pgbenchTps, pgbenchClients: CLIENTS, pgbenchP50Ms: percentileMs(pgbenchLatencies, 50), pgbenchP99Ms, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest, fastifyReadRps: fastifyRead.rps, fastifyReadCpuUsPerRequest: fastifyRead.cpuUsPerRequest },
     phases: {
       transfers: { clients: CLIENTS, rps: transfers.rps, p50Ms: transfers.p50Ms, p95Ms: transfers.p95Ms, p99Ms: transfers.p99Ms, errors: transfers.errors, booksBalanced },
       accountReads: { rps: accountReads.rps, p50Ms: accountReads.p50Ms, p95Ms: accountReads.p95Ms, p99Ms: accountReads.p99Ms, errors: accountReads.errors, cpuUsPerRequest: accountReads.cpuUsPerRequest },
@@ -349,6 +373,7 @@ async function main() {
     process: { coldStartMs: Math.round(a.coldStartMs), idleRssMb: round(idle.rssMb, 1), peakRssMb: round(peak, 1) },
     ratios: {
       transfersVsPgbench: round(transfers.rps / pgbenchTps),
+      transfersP99VsPgbench: round(transfers.p99Ms / Math.max(1, pgbenchP99Ms)),
       healthLiveVsFastify: round(healthLive.rps / fastifyHello.rps),
       throttleOnVsOff: round(throttleOn.rps / throttleOff.rps),
       fanoutP99VsBare: bidFanout.p99Ms === null ? null : round(bidFanout.p99Ms / Math.max(1, bare.p99Ms)),
@@ -401,7 +426,7 @@ async function appFanout(dbUrl, a, b) {
 
 function printTable(r) {
   const rows = [
-    ['anchor: pgbench TPC-B tps (32 clients)', r.anchors.pgbenchTps],
+    ['anchor: pgbench TPC-B tps (32 clients)', `${r.anchors.pgbenchTps}  p50/p99 ${r.anchors.pgbenchP50Ms}/${r.anchors.pgbenchP99Ms} ms`],
     ['anchor: bare Fastify req/s', r.anchors.fastifyHelloRps],
     ['anchor: bare Fastify CPU µs/request', r.anchors.fastifyHelloCpuUsPerRequest],
     ['anchor: read floor (bare Fastify, same I/O) req/s', r.anchors.fastifyReadRps],
@@ -413,7 +438,7 @@ function printTable(r) {
     ['throttling off / on req/s', `${r.phases.throttleOff.rps} / ${r.phases.throttleOn.rps}  errors ${r.phases.throttleOff.errors}/${r.phases.throttleOn.errors}`],
     ['bid fan-out (1000 sockets, 2 replicas)', `p50/p99 ${r.phases.bidFanout.p50Ms}/${r.phases.bidFanout.p99Ms} ms  delivered ${r.phases.bidFanout.delivered}/${r.phases.bidFanout.expected}  lost ${r.phases.bidFanout.lost}`],
     ['cold start / idle RSS / peak RSS', `${r.process.coldStartMs} ms / ${r.process.idleRssMb} MB / ${r.process.peakRssMb} MB`],
-    ['ratio transfers ÷ pgbench', r.ratios.transfersVsPgbench],
+    ['ratio transfers ÷ pgbench: tps, p99', `${r.ratios.transfersVsPgbench}, ${r.ratios.transfersP99VsPgbench}`],
     ['ratio /health/live ÷ Fastify', r.ratios.healthLiveVsFastify],
     ['ratio /health/live ÷ Fastify, CPU/request', r.ratios.healthLiveCpuVsFastify],
     ['ratio account reads ÷ read floor: req/s, CPU/request', `${r.ratios.accountReadsVsFloor}, ${r.ratios.accountReadCpuVsFloor}`],
