@@ -81,33 +81,28 @@ function pgbenchInit(serverUrl) {
 }
 
 /**
- * pgbench's built-in TPC-B-like script for `sec` seconds; returns its TPS and every transaction's
- * latency in µs (from its per-transaction log, `-l`), so the transfers' tail can be read against
- * the database's own tail in the same run.
+ * pgbench's built-in TPC-B-like script for `sec` seconds; returns its TPS and records every
+ * transaction's latency (from its per-transaction log, `-l`) in `latencies` (http.histogram(), ms,
+ * as the transfers' own), so the transfers' tail can be read against the database's in the same run.
  */
-function pgbenchRun({ env, conn }, clients, sec) {
+function pgbenchRun({ env, conn }, clients, sec, latencies) {
   const dir = procs.tempDir('bulwark-pgbench-log-');
   const run = spawnSync('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(Math.max(1, Math.round(sec))), '-M', 'prepared', '-l', '--log-prefix', join(dir, 'tx'), 'pgbench'], { env, encoding: 'utf8', cwd: dir });
   const m = /tps = ([\d.]+)/.exec(run.stdout);
   if (!m) throw new Error(`pgbench failed: ${run.stderr}${run.stdout}`);
   // One line per transaction: client_id transaction_no latency_us script_no epoch epoch_us.
-  const latenciesUs = [];
+  let logged = 0;
   for (const file of readdirSync(dir)) {
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       const us = Number(line.split(' ')[2]);
-      if (line && Number.isFinite(us)) latenciesUs.push(us);
+      if (!line || !Number.isFinite(us)) continue;
+      latencies.recordValue(Math.max(1, Math.round(us / 1000)));
+      logged++;
     }
   }
   rmSync(dir, { recursive: true, force: true });
-  if (latenciesUs.length === 0) throw new Error('pgbench wrote no transaction log');
-  return { tps: Number(m[1]), latenciesUs };
-}
-
-/** The p-th percentile (nearest rank) of values in µs, in ms with one decimal. */
-function percentileMs(values, p) {
-  const sorted = Float64Array.from(values).sort();
-  const us = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return Math.round(us / 100) / 10;
+  if (logged === 0) throw new Error('pgbench wrote no transaction log');
+  return Number(m[1]);
 }
 
 /**
@@ -258,6 +253,7 @@ async function main() {
 
   log('phase: transfers, alternating with its anchor, pgbench TPC-B');
   const pgbenchSlices = [];
+  const pgbenchLatencies = http.histogram();
   const transferLoad = {
     urls: urlsAB('/api/v1/transfers'), connections: CLIENTS, method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
@@ -273,11 +269,10 @@ async function main() {
   const transfers = await http.runSliced({ ...transferLoad, durationSec: PHASE_SEC }, ROUNDS, async () => {
     // Let the previous slice's in-flight transfers drain before pgbench takes the database.
     await procs.sleep(500);
-    pgbenchSlices.push(pgbenchRun(tpcb, CLIENTS, PHASE_SEC / ROUNDS));
+    pgbenchSlices.push(pgbenchRun(tpcb, CLIENTS, PHASE_SEC / ROUNDS, pgbenchLatencies));
   });
-  const pgbenchTps = Math.round(pgbenchSlices.reduce((n, s) => n + s.tps, 0) / pgbenchSlices.length);
-  const pgbenchLatencies = pgbenchSlices.flatMap((s) => s.latenciesUs);
-  const pgbenchP99Ms = percentileMs(pgbenchLatencies, 99);
+  const pgbenchTps = Math.round(pgbenchSlices.reduce((n, t) => n + t, 0) / pgbenchSlices.length);
+  const pgbenchP99Ms = pgbenchLatencies.getValueAtPercentile(99);
   // In-flight transfers cut off by the end of the phase may still commit: let them land, then
   // check the books in one snapshot (customer total unchanged, nothing negative, every journal
   // entry balanced, every balance equal to its postings).
@@ -349,7 +344,7 @@ async function main() {
   const results = {
     startedAt,
     machine: { cpus: cpus().length, cpuModel: cpus()[0].model, memGiB: Math.round(totalmem() / 2 ** 30), node: replicaNode, postgres: serverVersion },
-    anchors: { pgbenchTps, pgbenchClients: CLIENTS, pgbenchP50Ms: percentileMs(pgbenchLatencies, 50), pgbenchP99Ms, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest, fastifyReadRps: fastifyRead.rps, fastifyReadCpuUsPerRequest: fastifyRead.cpuUsPerRequest },
+    anchors: { pgbenchTps, pgbenchClients: CLIENTS, pgbenchP50Ms: pgbenchLatencies.getValueAtPercentile(50), pgbenchP99Ms, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest, fastifyReadRps: fastifyRead.rps, fastifyReadCpuUsPerRequest: fastifyRead.cpuUsPerRequest },
     phases: {
       transfers: { clients: CLIENTS, rps: transfers.rps, p50Ms: transfers.p50Ms, p95Ms: transfers.p95Ms, p99Ms: transfers.p99Ms, errors: transfers.errors, booksBalanced },
       accountReads: { rps: accountReads.rps, p50Ms: accountReads.p50Ms, p95Ms: accountReads.p95Ms, p99Ms: accountReads.p99Ms, errors: accountReads.errors, cpuUsPerRequest: accountReads.cpuUsPerRequest },

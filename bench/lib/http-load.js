@@ -98,4 +98,4 @@ async function runPaired(optsA, optsB, rounds, warmupSec = 2) {
   }));
 }
 
-module.exports = { run, runSliced, runPaired };
+module.exports = { histogram, run, runSliced, runPaired };
