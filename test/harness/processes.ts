@@ -3,7 +3,7 @@
  * app instances (`node dist/main.js`). Everything listens on 127.0.0.1 and free ports.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { request as httpsRequest } from 'node:https';
@@ -24,17 +24,95 @@ export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A process's state from /proc (`S (sleeping)`, `D (disk sleep)`, `Z (zombie)`...) and the kernel
+ * function it waits in: what a log line needs when a process will not stop.
+ */
+export function processState(pid: number): string {
+  try {
+    const state = /^State:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'unknown';
+    let wchan = '';
+    try {
+      wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim();
+    } catch {
+      /* not readable here */
+    }
+    return wchan && wchan !== '0' ? `${state}, in ${wchan}` : state;
+  } catch {
+    return 'gone';
+  }
+}
+
+/** The children of this process, from /proc. */
+export function childProcesses(): { pid: number; name: string; state: string }[] {
+  const found: { pid: number; name: string; state: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid) found.push({ pid: Number(entry), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state });
+    } catch {
+      /* ended while we looked */
+    }
+  }
+  return found;
+}
+
+/**
+ * Waits for a signalled child to exit: SIGKILL after `timeoutMs`, and after that at most
+ * KILLED_EXIT_WAIT_MS more. SIGKILL cannot be refused, but a process stuck in the kernel (state
+ * D) only dies when that call returns; an unbounded wait there would hang the whole run (and CI)
+ * instead of failing with a reason. Resolves null when it gives up.
+ */
+const KILLED_EXIT_WAIT_MS = 5_000;
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((res) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
+    const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const giveUp = setTimeout(() => {
+      child.removeListener('exit', onExit);
+      const name = child.spawnargs.slice(0, 2).join(' ');
+      process.stderr.write(`harness: pid ${child.pid} (${name}) has not exited ${KILLED_EXIT_WAIT_MS} ms after SIGKILL: ${processState(child.pid ?? 0)}\n`);
+      res(null);
+    }, timeoutMs + KILLED_EXIT_WAIT_MS);
+    const onExit = (code: number | null) => {
+      clearTimeout(kill);
+      clearTimeout(giveUp);
       res(code);
-    });
+    };
+    child.once('exit', onExit);
   });
+}
+
+/** Whether a process with this pid runs (a zombie, dead but not yet reaped, does not). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 only checks
+  } catch {
+    return false;
+  }
+  return !processState(pid).startsWith('Z');
+}
+
+/**
+ * Makes sure the postmaster of a data directory is gone. The embedded-cli wrapper stops it on
+ * SIGTERM; but a wrapper that had to be SIGKILLed leaves its postmaster running, and deleting the
+ * data directory under a running server is no cleanup. Fast shutdown first, then SIGKILL.
+ */
+async function stopPostmaster(dataDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return; // no pid file: the server shut down cleanly
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  process.stderr.write(`harness: the postmaster (pid ${pid}) outlived its wrapper; stopping it\n`);
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export interface PostgresServer {
@@ -89,6 +167,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       child.kill('SIGTERM');
       await waitForExit(child, 15_000);
       child = undefined;
+      await stopPostmaster(join(dir, 'pg'));
     },
     async dispose() {
       await server.stop();

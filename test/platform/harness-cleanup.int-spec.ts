@@ -2,9 +2,10 @@
  * The harness cleans up after itself: a full run on a nearly full disk once failed with ENOSPC
  * from PostgreSQL because every run kept its test databases and data directories in /tmp.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
-import { createDatabase, sharedPostgresUrl, sql, startPostgres } from '../harness';
+import { createDatabase, processState, sharedPostgresUrl, sleep, sql, startPostgres } from '../harness';
 import { dropMadeDatabases, recordDatabase } from '../harness/made-databases';
 import IntegrationEnvironment from '../harness/integration-environment';
 
@@ -48,6 +49,18 @@ describe('test harness cleanup', () => {
     const pg = await startPostgres();
     expect(existsSync(pg.dataDir)).toBe(true);
     await pg.dispose();
+    expect(existsSync(pg.dataDir)).toBe(false);
+  });
+
+  it('stops the postmaster too when its wrapper had to be killed, before deleting its data', async () => {
+    const pg = await startPostgres();
+    const postmaster = Number(readFileSync(join(pg.dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pg.pid, 'SIGKILL'); // what the stop does to a wrapper that ignores SIGTERM
+    await sleep(300);
+    expect(processState(postmaster)).toMatch(/^[RS]/); // orphaned, still serving
+    await pg.dispose();
+    // Gone, or a zombie when nothing reaps orphans here (some containers' PID 1 does not).
+    expect(processState(postmaster)).toMatch(/^(gone|Z)/);
     expect(existsSync(pg.dataDir)).toBe(false);
   });
 });
