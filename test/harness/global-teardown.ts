@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+// Node's own timer, not whatever a test left on the global (the nest-unit project shares this realm).
+import { setTimeout as nodeSetTimeout } from 'node:timers';
 import { childProcesses, type PostgresServer, type RedisServer } from './processes';
 
 /**
@@ -23,7 +25,7 @@ export default async function globalTeardown(): Promise<void> {
   rmSync(servers.documents, { recursive: true, force: true });
   process.stderr.write(`harness teardown: stopped ${took.join(', ')}\n`);
 
-  setTimeout(() => {
+  nodeSetTimeout(() => {
     const open = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
     const children = childProcesses();
     process.stderr.write(
