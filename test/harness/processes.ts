@@ -67,7 +67,7 @@ export function childProcesses(): { pid: number; name: string; state: string }[]
  * instead of failing with a reason. Resolves null when it gives up.
  */
 const KILLED_EXIT_WAIT_MS = 5_000;
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((res) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

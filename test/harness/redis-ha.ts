@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, redisServerBinary, sleep } from './processes';
+import { freePort, redisServerBinary, sleep, waitForExit } from './processes';
 
 interface Node {
   port: number;
@@ -51,16 +51,10 @@ async function spawnRedis(args: string[], readyText: string, bin = redisServerBi
   return { port: Number(args[args.indexOf('--port') + 1]), child, pid: child.pid ?? 0, args, bin };
 }
 
-function stopNode(node: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (node.child.exitCode !== null || node.child.signalCode !== null) return Promise.resolve();
-  return new Promise((res) => {
-    const timer = setTimeout(() => node.child.kill('SIGKILL'), 5_000);
-    node.child.once('exit', () => {
-      clearTimeout(timer);
-      res();
-    });
-    node.child.kill(signal);
-  });
+async function stopNode(node: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+  node.child.kill(signal);
+  await waitForExit(node.child, 5_000);
 }
 
 /** Starts a stopped node again with its own arguments (its data dir, so a Cluster node keeps nodes.conf). */
