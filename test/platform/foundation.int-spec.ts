@@ -16,15 +16,30 @@ import {
   type AppProcess,
 } from '../harness';
 
-async function waitForStatus(url: string, status: number, timeoutMs = 15_000): Promise<Response> {
+/**
+ * Polls `path` until it answers `status`. A failure says what the last attempt got (a status or
+ * the fetch error) and, when the app is gone, its exit and the end of its log.
+ */
+async function waitForStatus(app: AppProcess, path: string, status: number, timeoutMs = 15_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
-  let last: Response | undefined;
+  let last = 'nothing';
+  let attempts = 0;
   while (Date.now() < deadline) {
-    last = await fetch(url).catch(() => undefined as unknown as Response);
-    if (last?.status === status) return last;
+    attempts++;
+    const began = Date.now();
+    try {
+      const res = await fetch(app.baseUrl + path);
+      if (res.status === status) return res;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = `${(err as Error).message} (${String((err as Error & { cause?: unknown }).cause ?? '')})`;
+    }
+    last += ` after ${Date.now() - began} ms`;
     await sleep(200);
   }
-  throw new Error(`expected ${url} to answer ${status}, last was ${last?.status}`);
+  const exit = app.child.exitCode ?? app.child.signalCode;
+  const gone = exit === null ? 'the app still runs' : `the app exited (${exit}):\n${app.output().slice(-4000)}`;
+  throw new Error(`expected ${path} to answer ${status}, ${attempts} attempts, the last got ${last}; ${gone}`);
 }
 
 /** POSTs JSON whose body is sent 100 ms after the headers. */
@@ -213,11 +228,11 @@ describe('readiness follows its dependencies without a restart', () => {
     const app = await startApp({ databaseUrl: dbUrl, redisUrl: redis.url });
     try {
       await pg.stop();
-      const down = await waitForStatus(`${app.baseUrl}/health/ready`, 503);
+      const down = await waitForStatus(app, '/health/ready', 503);
       expect(JSON.stringify(await down.json())).toContain('database');
       expect((await api(app.baseUrl, 'GET', '/health/live')).status).toBe(200);
       await pg.start();
-      await waitForStatus(`${app.baseUrl}/health/ready`, 200, 30_000);
+      await waitForStatus(app, '/health/ready', 200, 30_000);
 
       await redis.stop();
       await sleep(300);
