@@ -86,8 +86,14 @@ function slowSignup(port: number, email: string) {
 }
 
 describe('embedded single-instance mode', () => {
-  const home = mkdtempSync(join(tmpdir(), 'bulwark-embedded-'));
-  const dataDir = join(home, 'pg');
+  // Made in beforeAll, not while the file is collected: a run that filters these tests out
+  // (jest -t) runs no afterAll here and would leave the directory behind.
+  let home = '';
+  let dataDir = '';
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'bulwark-embedded-'));
+    dataDir = join(home, 'pg');
+  });
   const email = `embedded-${Date.now()}@example.test`;
   let app: AppProcess | undefined;
 
