@@ -20,6 +20,7 @@ import { OutageLog } from './infra/resilience/outage-log';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { answerClientError, answerFrameworkError } from './infra/http/pre-route-errors';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
+import { installFatalErrorHandler } from './infra/lifecycle/fatal-errors';
 import { MetricsService } from './metrics/metrics.service';
 import { SecurityEventsService } from './security/security-events.service';
 import { RedisFactory } from './infra/redis/redis.factory';
@@ -63,6 +64,8 @@ async function checkRedisOrExit(config: Config, logger: ReturnType<typeof rootLo
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = rootLogger(config.LOG_LEVEL);
+  // From here on an error nobody handled is logged as one fatal line before the exit.
+  installFatalErrorHandler(logger, (code) => exitAfterLogs(code, FORCED_EXIT_LOG_WAIT_MS));
   await checkRedisOrExit(config, logger);
   const https =
     config.TLS_CERT_FILE && config.TLS_KEY_FILE

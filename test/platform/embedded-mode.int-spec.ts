@@ -174,7 +174,7 @@ describe('embedded single-instance mode', () => {
     const postmaster = postmasterOf(dataDir);
     app.child.kill('SIGUSR2');
     expect(await app.exited).not.toBe(0);
-    expect(app.output()).toContain('deliberate crash for the embedded-mode test');
+    expect(app.output()).toContain('deliberate crash from a test preload');
     await expectStopped(postmaster);
 
     app = await startEmbedded(dataDir);
