@@ -5,7 +5,7 @@
  * test-only preloads (NODE_OPTIONS=--require …) on SIGUSR2; the product has no hook for them.
  */
 import { join } from 'node:path';
-import { createDatabase, sharedRedisUrl, startApp, type AppProcess } from '../harness';
+import { createDatabase, startApp, type AppProcess } from '../harness';
 
 const CRASH_PRELOAD = join(__dirname, 'fixtures', 'crash-on-sigusr2.cjs');
 const REJECT_PRELOAD = join(__dirname, 'fixtures', 'reject-on-sigusr2.cjs');
@@ -41,8 +41,10 @@ describe('an error nobody handled', () => {
     app = undefined;
   });
 
-  const start = (preload: string) =>
-    startApp({ databaseUrl, redisUrl: sharedRedisUrl(), env: { NODE_OPTIONS: `--require ${preload}` } });
+  // No REDIS_URL (in-process stores): a replica that dies holds its leases (retention's lasts two
+  // 15-minute intervals), and on the shared Redis they would stop other test files' replicas from
+  // taking them.
+  const start = (preload: string) => startApp({ databaseUrl, env: { NODE_OPTIONS: `--require ${preload}` } });
 
   it('a thrown exception: one fatal line with the error and its stack, then exit 1', async () => {
     app = await start(CRASH_PRELOAD);
