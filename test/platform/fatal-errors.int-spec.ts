@@ -6,27 +6,15 @@
  */
 import { join } from 'node:path';
 import { createDatabase, startApp, type AppProcess } from '../harness';
+import { logLines, type LogLine } from './fault-support';
 
 const CRASH_PRELOAD = join(__dirname, 'fixtures', 'crash-on-sigusr2.cjs');
 const REJECT_PRELOAD = join(__dirname, 'fixtures', 'reject-on-sigusr2.cjs');
 
-interface LogLine {
-  level?: string;
-  msg?: string;
-  origin?: string;
-  err?: { type?: string; message?: string; stack?: string; code?: string; detail?: string };
-}
-
-/** Every JSON line of the app's output (Node's own non-JSON lines are skipped). */
-function jsonLines(output: string): LogLine[] {
-  return output.split('\n').flatMap((line) => {
-    try {
-      return [JSON.parse(line) as LogLine];
-    } catch {
-      return [];
-    }
-  });
-}
+const fatalLines = async (app: AppProcess): Promise<LogLine[]> => {
+  await app.finalOutput(); // 'exit' can come before the last line
+  return logLines(app).filter((l) => l.level === 'fatal');
+};
 
 describe('an error nobody handled', () => {
   let app: AppProcess | undefined;
@@ -46,24 +34,26 @@ describe('an error nobody handled', () => {
   // taking them.
   const start = (preload: string) => startApp({ databaseUrl, env: { NODE_OPTIONS: `--require ${preload}` } });
 
-  it('a thrown exception: one fatal line with the error and its stack, then exit 1', async () => {
-    app = await start(CRASH_PRELOAD);
+  /** Starts an app with `preload`, fires it (SIGUSR2), expects exit 1 and returns its fatal lines. */
+  async function crash(preload: string): Promise<LogLine[]> {
+    app = await start(preload);
     app.child.kill('SIGUSR2');
     expect(await app.exited).toBe(1);
-    const fatal = jsonLines(await app.finalOutput()).filter((l) => l.level === 'fatal');
+    return fatalLines(app);
+  }
+
+  it('a thrown exception: one fatal line with the error and its stack, then exit 1', async () => {
+    const fatal = await crash(CRASH_PRELOAD);
     expect(fatal).toHaveLength(1);
     expect(fatal[0]).toMatchObject({ msg: 'uncaught exception: exiting', origin: 'uncaughtException' });
     expect(fatal[0].err).toMatchObject({ type: 'Error', message: 'deliberate crash from a test preload' });
-    expect(fatal[0].err?.stack).toContain('crash-on-sigusr2.cjs');
+    expect((fatal[0].err as { stack?: string }).stack).toContain('crash-on-sigusr2.cjs');
     // Nothing after the fatal line claims an orderly stop.
-    expect(app.output()).not.toContain('shutdown complete');
+    expect(app!.output()).not.toContain('shutdown complete');
   });
 
   it('a rejected promise nobody awaited: the fatal line keeps a reason that is not an Error, then exit 1', async () => {
-    app = await start(REJECT_PRELOAD);
-    app.child.kill('SIGUSR2');
-    expect(await app.exited).toBe(1);
-    const fatal = jsonLines(await app.finalOutput()).filter((l) => l.level === 'fatal');
+    const fatal = await crash(REJECT_PRELOAD);
     expect(fatal).toHaveLength(1);
     expect(fatal[0]).toMatchObject({ msg: 'unhandled promise rejection: exiting', origin: 'unhandledRejection' });
     // Node's default would have said only "[object Object]".
@@ -75,6 +65,6 @@ describe('an error nobody handled', () => {
     const res = await fetch(`${app.baseUrl}/health/live`);
     expect(res.status).toBe(200);
     expect(await app.stop('SIGTERM')).toBe(0);
-    expect(jsonLines(await app.finalOutput()).filter((l) => l.level === 'fatal')).toEqual([]);
+    expect(await fatalLines(app)).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 
 /** The exit code of a replica that met an error nobody handled (Node's own is also 1). */
-export const FATAL_EXIT_CODE = 1;
+const FATAL_EXIT_CODE = 1;
 
 export function installFatalErrorHandler(logger: Logger, exit: (code: number) => void): void {
   let exiting = false;
