@@ -77,7 +77,8 @@ async function main() {
   // What the request costs PostgreSQL (postmaster and backends) and Redis, besides the replica.
   cpuUs.postgres = perRequest(procs.treeCpuMs(dbPid) - db0);
   cpuUs.redis = perRequest(procs.cpuMs(redis.child.pid) - redis0);
-  process.stdout.write(`${kind}: ${JSON.stringify({ ...res, cpuUsPerRequest: cpuUs })}\n`);
+  // Resident memory after the load and at its peak: a heap setting trades CPU for memory.
+  process.stdout.write(`${kind}: ${JSON.stringify({ ...res, cpuUsPerRequest: cpuUs, memory: procs.rss(a.pid) })}\n`);
 }
 
 main()

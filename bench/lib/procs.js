@@ -116,6 +116,8 @@ async function startDatabase() {
 const REPLICA_NODE = process.env.BENCH_NODE || process.execPath;
 /** BENCH_MAIN=dist-exp/main.js: the replicas' entry point (a patched copy of dist, for A/B runs). */
 const REPLICA_MAIN = join(ROOT, process.env.BENCH_MAIN || 'dist/main.js');
+/** The node flags of the image's CMD (test/ops/dockerfile.spec.ts keeps them equal); extra ones follow. */
+const REPLICA_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 /**
  * Starts a replica and resolves once /health/ready answers 200; returns cold-start time.
@@ -125,7 +127,9 @@ async function startReplica(env, nodeArgs = [], opts = {}) {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
   const main = opts.main ? join(ROOT, opts.main) : REPLICA_MAIN;
-  const child = track(spawn(opts.node || REPLICA_NODE, [...nodeArgs, main], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
+  // The settings of bench/lib/node-in-memory-cgroup.sh, when that is the replica's node.
+  const wrapper = Object.fromEntries(['BENCH_REAL_NODE', 'BENCH_MEMORY_LIMIT_MB', 'BENCH_DROP_FLAG'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+  const child = track(spawn(opts.node || REPLICA_NODE, [...REPLICA_NODE_FLAGS, ...nodeArgs, main], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...wrapper, ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'replica');
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -186,4 +190,4 @@ function treeCpuMs(rootPid) {
   return total;
 }
 
-module.exports = { ROOT, REPLICA_NODE, sleep, freePort, track, tempDir, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs, treeCpuMs };
+module.exports = { ROOT, REPLICA_NODE, REPLICA_NODE_FLAGS, sleep, freePort, track, tempDir, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs, treeCpuMs };

@@ -18,6 +18,11 @@ function findRoot(from: string): string {
 }
 export const ROOT = findRoot(__dirname);
 export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
+/**
+ * The node flags the image's CMD and `npm start` run the app with (test/ops/dockerfile.spec.ts
+ * keeps them equal): replicas under test get the heap production gets.
+ */
+export const APP_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
 
 // The app's own free-port finder (a pure module: node built-ins only).
 export { freePort };

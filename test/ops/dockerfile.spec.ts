@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Copy, DockerfileParser, Instruction } from 'dockerfile-ast';
+import { APP_NODE_FLAGS } from '../harness/processes';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const dockerfile = DockerfileParser.parse(fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
@@ -129,8 +130,24 @@ describe('Dockerfile', () => {
     expect(isExecForm(entrypoints[0])).toBe(true);
     expect(isExecForm(cmds[0])).toBe(true);
     expect(execArgs(entrypoints[0])).toEqual(['/usr/bin/tini', '--']);
-    expect(execArgs(cmds[0])).toEqual(['node', 'dist/main.js']);
+    expect(execArgs(cmds[0])).toEqual(['node', ...APP_NODE_FLAGS, 'dist/main.js']);
     expect(runCommands(finalStage).some((r) => /apt-get install\b.*\btini\b/.test(r))).toBe(true);
+  });
+
+  it('runs the app with the same node flags wherever it is started', () => {
+    // The heap flags change CPU per request and memory (docs/operations.md, "Heap size"): the
+    // image, `npm start`, the README's command, the test harness and the bench must agree.
+    expect(APP_NODE_FLAGS).toContain('--max-semi-space-size=16');
+    const command = ['node', ...APP_NODE_FLAGS, 'dist/main.js'].join(' ');
+    const scripts = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect([scripts.start, scripts['start:prod']]).toEqual([command, command]);
+    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const started = readme.split('\n').filter((l) => /^node (?:-\S+ )*dist\/main\.js\b/.test(l));
+    expect(started.length).toBeGreaterThan(0);
+    for (const line of started) expect(line.startsWith(`${command} `)).toBe(true);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bench is plain CommonJS
+    const bench = require(path.join(repoRoot, 'bench', 'lib', 'procs.js')) as { REPLICA_NODE_FLAGS: string[] };
+    expect(bench.REPLICA_NODE_FLAGS).toEqual(APP_NODE_FLAGS);
   });
 
   it('keeps secrets and local state out of the build context', () => {
