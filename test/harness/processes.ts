@@ -299,7 +299,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppProcess> {
     ...opts.env,
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const child = spawn(process.execPath, [DIST_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS, DIST_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
