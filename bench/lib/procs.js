@@ -116,8 +116,8 @@ async function startDatabase() {
 const REPLICA_NODE = process.env.BENCH_NODE || process.execPath;
 /** BENCH_MAIN=dist-exp/main.js: the replicas' entry point (a patched copy of dist, for A/B runs). */
 const REPLICA_MAIN = join(ROOT, process.env.BENCH_MAIN || 'dist/main.js');
-/** The node flags of the image's CMD (test/ops/dockerfile.spec.ts keeps them equal); extra ones follow. */
-const REPLICA_NODE_FLAGS = ['--max-semi-space-size=16'];
+/** The node flags of `npm start` (`node <flags> dist/main.js`), as in the image's CMD; extra ones follow. */
+const REPLICA_NODE_FLAGS = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start.split(' ').slice(1, -1);
 
 /**
  * Starts a replica and resolves once /health/ready answers 200; returns cold-start time.

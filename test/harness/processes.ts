@@ -19,10 +19,14 @@ function findRoot(from: string): string {
 export const ROOT = findRoot(__dirname);
 export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
 /**
- * The node flags the image's CMD and `npm start` run the app with (test/ops/dockerfile.spec.ts
- * keeps them equal): replicas under test get the heap production gets.
+ * The node flags `npm start` (`node <flags> dist/main.js`) runs the app with; the image's CMD and
+ * the README carry the same (test/ops/dockerfile.spec.ts): replicas under test get production's heap.
  */
-export const APP_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
+export const APP_NODE_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(' ')
+  .slice(1, -1);
 
 // The app's own free-port finder (a pure module: node built-ins only).
 export { freePort };
