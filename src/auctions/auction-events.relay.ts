@@ -25,7 +25,6 @@ import type { AuctionResponse } from './dto/auction.dto';
 import { EventSequencer, type AuctionEvent } from './event-sequencer';
 import { toAuctionResponse } from './views';
 
-const CHANNEL = 'bw:auction-events';
 const GAP_WAIT_MS = 150;
 const CATCH_UP_MS = 1_000;
 
@@ -64,11 +63,11 @@ export class AuctionEventsRelay implements OnModuleInit {
       this.pub = this.redis.create({ name: 'auction-events-pub' });
       const sub = this.redis.create({ name: 'auction-events-sub', subscriber: true });
       sub.on('message', (channel: string, message: string) => {
-        if (channel === CHANNEL) this.onRemote(message);
+        if (channel === this.redis.names.auctionEventsChannel) this.onRemote(message);
       });
       // Not awaited: start-up must not wait for Redis; ioredis subscribes once connected.
       sub
-        .subscribe(CHANNEL)
+        .subscribe(this.redis.names.auctionEventsChannel)
         .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'auction events: subscribe failed'));
     }
     this.catchUpTimer = setInterval(() => void this.catchUp(), CATCH_UP_MS);
@@ -94,7 +93,7 @@ export class AuctionEventsRelay implements OnModuleInit {
   /** After COMMIT: deliver locally now, and tell the other replicas. */
   publish(event: AuctionEvent): void {
     this.receive(event);
-    this.pub?.publish(CHANNEL, JSON.stringify({ o: this.origin, e: event })).catch((err: unknown) => {
+    this.pub?.publish(this.redis.names.auctionEventsChannel, JSON.stringify({ o: this.origin, e: event })).catch((err: unknown) => {
       // Other replicas catch up from the database within about two seconds.
       this.logger.warn({ err: String(err), auctionId: event.auctionId, seq: event.seq }, 'auction event not published');
     });

@@ -82,9 +82,12 @@ export class RedisIoAdapter extends IoAdapter {
     await Promise.all([RedisFactory.waitReady(pub, 3_000), RedisFactory.waitReady(sub, 3_000)]);
     // The adapter's types name node-redis/ioredis loosely; both ioredis classes are accepted.
     this.adapterConstructor = sharded
-      ? createShardedAdapter(guardedPublisher(pub, this.log) as never, sub as never)
-      : createAdapter(guardedPublisher(pub, this.log), sub);
-    this.log.info({ mode: this.redis.topology?.mode, pubsub: sharded ? 'sharded' : 'classic' }, 'socket.io fan-out over redis');
+      ? createShardedAdapter(guardedPublisher(pub, this.log) as never, sub as never, { channelPrefix: this.redis.names.socketIo })
+      : createAdapter(guardedPublisher(pub, this.log), sub, { key: this.redis.names.socketIo });
+    this.log.info(
+      { mode: this.redis.topology?.mode, pubsub: sharded ? 'sharded' : 'classic', channels: this.redis.names.socketIo },
+      'socket.io fan-out over redis',
+    );
   }
 
   // Nest pins its own copy of socket.io; the types differ from ours only nominally.

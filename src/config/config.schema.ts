@@ -3,6 +3,7 @@
  * Pure (zod only) so it is unit-testable; `loadConfig` is the one reader of process.env.
  */
 import { z } from 'zod';
+import { REDIS_NAMESPACE_PATTERN } from '../infra/redis/redis-names';
 
 const WEAK_SECRETS = new Set([
   'dev-secret-change-in-production',
@@ -151,6 +152,14 @@ export const configSchema = z
       .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined)),
     REDIS_CLUSTER_NODES: hostPorts,
     REDIS_CLUSTER_PUBSUB: z.enum(['sharded', 'classic']).default('sharded'),
+    // Empty: today's names (bw:…, socket.io). Deployments sharing one Redis need distinct ones.
+    REDIS_NAMESPACE: z
+      .string()
+      .default('')
+      .transform((v) => v.trim())
+      .refine((v) => v === '' || REDIS_NAMESPACE_PATTERN.test(v), {
+        message: 'letters, digits, ".", "_" and "-" only (at most 64, no ":" or braces), e.g. staging',
+      }),
     REDIS_USERNAME: z
       .string()
       .optional()

@@ -1,4 +1,5 @@
 import { ConfigError, parseConfig } from './config.schema';
+import { redisNames } from '../infra/redis/redis-names';
 
 const strong = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/b', JWT_SECRET: 'k'.repeat(16) + 'Q9x!'.repeat(5) };
 
@@ -43,5 +44,36 @@ describe('Redis topology settings', () => {
     expect(parseConfig({ ...strong, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }).REDIS_SENTINEL_NAME).toBe('m');
     expect(parseConfig({ ...strong, REDIS_CLUSTER_NODES: 'a:7000', REDIS_PASSWORD: 'pw' }).REDIS_PASSWORD).toBe('pw');
     expect(problems(strong)).toEqual([expect.stringMatching(/^REDIS_URL \(or REDIS_SENTINELS/)]);
+  });
+});
+
+describe('REDIS_NAMESPACE', () => {
+  it('keeps the names every release so far used when unset or empty', () => {
+    for (const env of [{}, { REDIS_NAMESPACE: '' }, { REDIS_NAMESPACE: '  ' }]) {
+      const names = redisNames(parseConfig(env).REDIS_NAMESPACE);
+      expect(names).toEqual({
+        keyPrefix: 'bw:',
+        revocationsState: 'bw:{revocations}',
+        revocationsExpiry: 'bw:{revocations}:expiry',
+        revocationsChannel: 'bw:revocations',
+        auctionEventsChannel: 'bw:auction-events',
+        socketIo: 'socket.io',
+      });
+    }
+  });
+
+  it('puts the namespace in front of every key prefix and channel, hash tags untouched', () => {
+    const names = redisNames(parseConfig({ REDIS_NAMESPACE: ' staging-2.eu ' }).REDIS_NAMESPACE);
+    for (const name of Object.values(names)) expect(name.startsWith('staging-2.eu:')).toBe(true);
+    expect(names.revocationsState).toBe('staging-2.eu:bw:{revocations}');
+    expect(names.socketIo).toBe('staging-2.eu:socket.io');
+  });
+
+  it('refuses a namespace that would move Cluster hash slots or read as a key separator', () => {
+    for (const bad of ['{tenant}', 'a:b', 'with space', '-leading', 'x'.repeat(65), 'é']) {
+      expect(problems({ REDIS_NAMESPACE: bad })).toEqual([expect.stringMatching(/^REDIS_NAMESPACE letters, digits/)]);
+      expect(() => redisNames(bad)).toThrow(/invalid Redis namespace/);
+    }
+    expect(problems({ REDIS_NAMESPACE: 'x'.repeat(64) })).toEqual([]);
   });
 });

@@ -4,11 +4,12 @@
  * suite), the topology on /health/check and /metrics, a primary failover under load, and start-up
  * with bad cluster settings: one clear message naming the setting, never a hang.
  */
+import { Redis } from 'ioredis';
 import { api, createDatabase, createUser, startApp, startRedis, type AppProcess, type RedisServer, type TestUser } from '../harness';
 import { startRedisCluster, type RedisClusterFixture } from '../harness/redis-ha';
 import { waitFor } from '../auctions/support';
 import { failoverUnderLoad } from './failover';
-import { replicaEnv, sharedStateSuite, signOutRefusedEverywhere, startReplicas } from './suite';
+import { ADMIN_ROUTE, as, randomIp, replicaEnv, sharedStateSuite, signOutRefusedEverywhere, startReplicas } from './suite';
 import { expectStartRefused } from './startup';
 
 describe('shared state on Redis Cluster', () => {
@@ -63,6 +64,37 @@ describe('shared state on Redis Cluster', () => {
       ]);
     } finally {
       await standalone.stop();
+    }
+  }, 180_000);
+
+  it('keeps a namespaced deployment beside them: its two-key scripts stay in one slot, its shard channels carry the namespace', async () => {
+    // A second deployment (REDIS_NAMESPACE=gamma, its own database) on the same Cluster. The IP
+    // block is a two-key script: a namespace that moved either key to another slot would fail it
+    // with CROSSSLOT. The default-namespace replicas A and B (the suite above) do not see its counts.
+    const gamma = await startApp({
+      databaseUrl: await createDatabase(),
+      env: replicaEnv({ REDIS_CLUSTER_NODES: cluster.nodes, REDIS_NAMESPACE: 'gamma' }),
+      readyTimeoutMs: 110_000,
+    });
+    try {
+      const ip = randomIp();
+      const statuses: number[] = [];
+      for (let i = 0; i < 31; i++) statuses.push((await api(gamma.baseUrl, 'GET', ADMIN_ROUTE, as(ip))).status);
+      expect(statuses).toEqual([...Array.from({ length: 30 }, () => 401), 403]);
+      expect((await api(a.baseUrl, 'GET', ADMIN_ROUTE, as(ip))).status).toBe(401);
+      expect(gamma.output()).toMatch(/"pubsub":"sharded","channels":"gamma:socket.io"/);
+      const shardChannels: string[] = [];
+      for (const port of cluster.primaries()) {
+        const node = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+        try {
+          shardChannels.push(...((await node.call('PUBSUB', 'SHARDCHANNELS', '*')) as string[]));
+        } finally {
+          node.disconnect();
+        }
+      }
+      expect(shardChannels).toEqual(expect.arrayContaining(['gamma:socket.io#/#', 'socket.io#/#']));
+    } finally {
+      await gamma.stop();
     }
   }, 180_000);
 

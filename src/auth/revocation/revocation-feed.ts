@@ -3,7 +3,8 @@
  * topology (standalone, Sentinel, Cluster) only changes this file.
  * - State: one hash `bw:{revocations}` (field per record, JSON) and a sorted set
  *   `bw:{revocations}:expiry` (field → expiry ms) to drop expired fields. Both keys share a
- *   {hash tag}, so they live on one Cluster slot and one MULTI covers them.
+ *   {hash tag}, so they live on one Cluster slot and one MULTI covers them. (These names, and
+ *   the channel's, get the deployment's `REDIS_NAMESPACE` in front: redis-names.ts.)
  * - Changes: plain PUBLISH on `bw:revocations` (on Cluster, PUBLISH reaches every node's
  *   subscribers; SPUBLISH/SSUBSCRIBE on the slot's shard is the drop-in alternative here).
  * - After every (re)subscription — start, Redis restart, failover — `onResubscribed` runs so the
@@ -19,11 +20,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { redisNames, type RedisNames } from '../../infra/redis/redis-names';
 import { parseRecord, recordKey, type RevocationRecord } from './revocation-state';
 
-const STATE_KEY = 'bw:{revocations}';
-const EXPIRY_KEY = 'bw:{revocations}:expiry';
-const CHANNEL = 'bw:revocations';
 /**
  * Drops expired records in one step: read and delete as two commands could delete a record
  * another replica rewrote in between (same field, new expiry). At most 1,000 per call.
@@ -73,6 +72,7 @@ export class RevocationFeed {
     private readonly commands: FeedClient,
     private readonly subscriber: FeedClient,
     private readonly maxRecordTtlMs: number,
+    private readonly names: RedisNames = redisNames(),
   ) {}
 
   get isSubscribed(): boolean {
@@ -82,7 +82,7 @@ export class RevocationFeed {
   start(handlers: FeedHandlers): void {
     this.handlers = handlers;
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== CHANNEL) return;
+      if (channel !== this.names.revocationsChannel) return;
       const records = this.decode(message);
       if (records.length > 0) handlers.onRecords(records);
     });
@@ -109,7 +109,7 @@ export class RevocationFeed {
     if (this.heartbeatSentAt === undefined) {
       this.heartbeatSentAt = now;
       const seq = ++this.heartbeatSeq;
-      this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, h: seq })).catch((err: unknown) => {
+      this.commands.publish(this.names.revocationsChannel, JSON.stringify({ o: this.origin, h: seq })).catch((err: unknown) => {
         // Never sent (the command connection is still reconnecting, e.g. just after Redis came
         // back, often later than the subscriber): its silence says nothing about the
         // subscription, so send the next one instead. A timeout or an error reply is judged by
@@ -134,7 +134,7 @@ export class RevocationFeed {
     const handlers = this.handlers;
     this.subscribing = true;
     this.subscriber
-      .subscribe(CHANNEL)
+      .subscribe(this.names.revocationsChannel)
       .then(() => {
         if (this.subscribed) return;
         this.subscribed = true;
@@ -159,23 +159,23 @@ export class RevocationFeed {
     if (records.length === 0) return;
     const tx = this.commands.multi();
     for (const r of records) {
-      tx.hset(STATE_KEY, recordKey(r), JSON.stringify(r));
-      tx.zadd(EXPIRY_KEY, r.expiresAt, recordKey(r));
+      tx.hset(this.names.revocationsState, recordKey(r), JSON.stringify(r));
+      tx.zadd(this.names.revocationsExpiry, r.expiresAt, recordKey(r));
     }
     // No record outlives the longest record lifetime from now: the keys go away when nothing
     // is revoked any more.
-    tx.pexpire(STATE_KEY, this.maxRecordTtlMs);
-    tx.pexpire(EXPIRY_KEY, this.maxRecordTtlMs);
+    tx.pexpire(this.names.revocationsState, this.maxRecordTtlMs);
+    tx.pexpire(this.names.revocationsExpiry, this.maxRecordTtlMs);
     const results = await tx.exec();
     const failed = results?.find(([err]) => err);
     if (!results || failed) throw failed?.[0] ?? new Error('revocation write aborted');
-    await this.commands.publish(CHANNEL, JSON.stringify({ o: this.origin, r: records }));
+    await this.commands.publish(this.names.revocationsChannel, JSON.stringify({ o: this.origin, r: records }));
   }
 
   /** Every live record in Redis; expired fields are removed on the way. */
   async readAll(now = Date.now()): Promise<RevocationRecord[]> {
-    await this.commands.eval(CLEANUP_LUA, 2, STATE_KEY, EXPIRY_KEY, String(now));
-    const all = await this.commands.hgetall(STATE_KEY);
+    await this.commands.eval(CLEANUP_LUA, 2, this.names.revocationsState, this.names.revocationsExpiry, String(now));
+    const all = await this.commands.hgetall(this.names.revocationsState);
     const out: RevocationRecord[] = [];
     for (const value of Object.values(all)) {
       const r = this.parse(value);

@@ -80,7 +80,7 @@ export class RevocationService implements OnModuleInit {
     if (this.redis.enabled) {
       const commands = this.redis.create({ name: 'revocations' });
       const subscriber = this.redis.create({ name: 'revocations-sub', subscriber: true });
-      this.feed = new RevocationFeed(commands, subscriber, this.recordTtlMs);
+      this.feed = new RevocationFeed(commands, subscriber, this.recordTtlMs, this.redis.names);
       this.lostAt = Date.now(); // not in sync until the first full read
       this.feed.start({
         onRecords: (records) => this.merge(records),

@@ -12,6 +12,7 @@ import { AppConfig } from '../../config/config.service';
 import { LOGGER } from '../logging/logging.module';
 import { ShutdownService } from '../lifecycle/shutdown.service';
 import { reconnectWhenEnded } from './client-revival';
+import { redisNames, type RedisNames } from './redis-names';
 import { clusterOptions, redisOptions, topologyOf, type ClientRole, type RedisTopology } from './redis-topology';
 
 /** A connection to the configured Redis: one server (also via Sentinel) or a Cluster. */
@@ -24,6 +25,8 @@ export class RedisFactory {
   private readonly clients: RedisClient[] = [];
   private downSince: number | undefined;
   readonly topology: RedisTopology | undefined;
+  /** Key prefixes and channels, under the deployment's `REDIS_NAMESPACE`. */
+  readonly names: RedisNames;
 
   constructor(
     private readonly config: AppConfig,
@@ -31,6 +34,7 @@ export class RedisFactory {
     private readonly shutdown: ShutdownService,
   ) {
     this.topology = topologyOf(config.values);
+    this.names = redisNames(config.get('REDIS_NAMESPACE'));
   }
 
   get enabled(): boolean {

@@ -61,7 +61,7 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
         const client = factory.create({ name: 'store' });
         monitor.watch(client);
         await RedisFactory.waitReady(client, 3_000);
-        const redisStore = new RedisStore(client);
+        const redisStore = new RedisStore(client, factory.names.keyPrefix);
         await redisStore.loadScripts();
         const store = new ResilientStore(redisStore, new MemoryStore(), {
           deadlineMs: config.get('REDIS_STORE_TIMEOUT_MS'),

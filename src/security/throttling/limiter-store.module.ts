@@ -32,7 +32,7 @@ async function createLimiterStore(
   const client = factory.create({ name: 'limiter', commandTimeoutMs: timeoutMs, autoPipelining: true });
   await RedisFactory.waitReady(client, 3_000);
   const failMode = config.get('RATE_LIMIT_FAIL_MODE');
-  const redisStore = new RedisStore(client);
+  const redisStore = new RedisStore(client, factory.names.keyPrefix);
   await redisStore.loadScripts();
   const store = new ResilientStore(redisStore, new MemoryStore(), {
     deadlineMs: timeoutMs,
