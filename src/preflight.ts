@@ -57,7 +57,8 @@ async function checkRedis(config: Config, checks: Check[]): Promise<void> {
   }
   const started = Date.now();
   const check = await checkRedisTopology(topology);
-  const what = `${topology.mode} ${describeTopology(topology)}`;
+  // The namespace too: two deployments on one Redis must not share one (docs/operations.md).
+  const what = `${topology.mode} ${describeTopology(topology)}, namespace ${config.REDIS_NAMESPACE || '(none)'}`;
   if (check.fatal) checks.push({ name: 'redis', ok: false, detail: check.fatal });
   else if (check.unreachable.length > 0) checks.push({ name: 'redis', ok: false, detail: `${what}: unreachable: ${check.unreachable.join('; ')}` });
   else checks.push({ name: 'redis', ok: true, detail: `${what}: reachable in ${Date.now() - started} ms` });

@@ -20,8 +20,9 @@ function preflight(env: Record<string, string>) {
 describe('preflight', () => {
   it('passes against a migrated database and a live Redis', async () => {
     const db = await createDatabase();
-    const res = preflight({ NODE_ENV: 'production', DATABASE_URL: db, REDIS_URL: sharedRedisUrl(), JWT_SECRET: STRONG_SECRET });
+    const res = preflight({ NODE_ENV: 'production', DATABASE_URL: db, REDIS_URL: sharedRedisUrl(), JWT_SECRET: STRONG_SECRET, REDIS_NAMESPACE: 'staging' });
     expect(res.stdout).toContain('preflight: all checks passed');
+    expect(res.stdout).toMatch(/PASS\s+redis\s+standalone redis:\/\/127\.0\.0\.1:\d+, namespace staging: reachable in \d+ ms/);
     expect(res.stdout).toMatch(/PASS\s+migrations\s+schema up to date/);
     expect(res.status).toBe(0);
   });
@@ -31,7 +32,7 @@ describe('preflight', () => {
     const res = preflight({ NODE_ENV: 'production', DATABASE_URL: unmigrated, REDIS_URL: 'redis://127.0.0.1:1', JWT_SECRET: STRONG_SECRET });
     expect(res.status).toBe(1);
     expect(res.stdout).toMatch(/FAIL\s+migrations\s+pending migrations/);
-    expect(res.stdout).toMatch(/FAIL\s+redis\s+standalone redis:\/\/127\.0\.0\.1:1: unreachable/);
+    expect(res.stdout).toMatch(/FAIL\s+redis\s+standalone redis:\/\/127\.0\.0\.1:1, namespace \(none\): unreachable/);
     expect(res.stdout).toContain('preflight: 2 check(s) failed');
   });
 
