@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { RevocationFeed } from '../../src/auth/revocation/revocation-feed';
+import { redisNames } from '../../src/infra/redis/redis-names';
 import type { RevocationRecord } from '../../src/auth/revocation/revocation-state';
 import { startRedis, type RedisServer } from '../harness';
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
   server = await startRedis();
   commands = new Redis(server.url);
   subscriber = new Redis(server.url);
-  feed = new RevocationFeed(commands, subscriber, 3_600_000);
+  feed = new RevocationFeed(commands, subscriber, 3_600_000, redisNames());
 });
 afterAll(async () => {
   commands?.disconnect();

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { LIVENESS_MS, RevocationFeed, wasNotSent, type FeedHandlers } from './revocation-feed';
+import { redisNames } from '../../infra/redis/redis-names';
 
 const CHANNEL = 'bw:revocations';
 
@@ -41,7 +42,7 @@ describe('RevocationFeed liveness (heartbeats over its own channel)', () => {
     commands = new FakeRedis();
     subscriber = new FakeRedis();
     commands.subscribers = [subscriber];
-    feed = new RevocationFeed(commands as unknown as Redis, subscriber as unknown as Redis, 60_000);
+    feed = new RevocationFeed(commands as unknown as Redis, subscriber as unknown as Redis, 60_000, redisNames());
     events = [];
     const handlers: FeedHandlers = {
       onRecords: () => events.push('records'),

@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { redisNames, type RedisNames } from '../../infra/redis/redis-names';
+import type { RedisNames } from '../../infra/redis/redis-names';
 import { parseRecord, recordKey, type RevocationRecord } from './revocation-state';
 
 /**
@@ -72,7 +72,7 @@ export class RevocationFeed {
     private readonly commands: FeedClient,
     private readonly subscriber: FeedClient,
     private readonly maxRecordTtlMs: number,
-    private readonly names: RedisNames = redisNames(),
+    private readonly names: RedisNames,
   ) {}
 
   get isSubscribed(): boolean {

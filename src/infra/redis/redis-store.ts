@@ -48,7 +48,8 @@ export class RedisStore implements SharedStore {
 
   constructor(
     client: Redis | Cluster,
-    private readonly prefix = 'bw:',
+    /** Before every key: `RedisNames.keyPrefix` (redis-names.ts). */
+    private readonly prefix: string,
   ) {
     client.defineCommand('bwWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
     client.defineCommand('bwBlockingWindow', { numberOfKeys: 2, lua: BLOCKING_WINDOW_LUA });
