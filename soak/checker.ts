@@ -4,7 +4,7 @@
  * violations, earliest offending operation first.
  */
 import { Client } from 'pg';
-import { ok, type OpRecord } from './client';
+import { ok, type Attempt, type OpRecord } from './client';
 import type { FaultRecord } from './faults';
 import type { FamilyLog } from './users';
 
@@ -38,6 +38,33 @@ const TYPE_OF: Record<string, string> = { deposit: 'DEPOSIT', withdrawal: 'WITHD
 export function describe(op: OpRecord): string {
   const tries = op.attempts.map((a) => `${a.replica}:${a.status ?? a.error}${a.code ? `/${a.code}` : ''}`).join(',');
   return `#${op.id} ${op.kind} ${op.method} ${op.path} by ${op.userId ?? '-'} at ${new Date(op.start).toISOString()}${op.key ? ` key=${op.key}` : ''} -> ${op.status ?? 'no answer'}${op.code ? ` ${op.code}` : ''} [${tries}]`;
+}
+
+/**
+ * Answers the guards give before the use case runs: they judge the attempt (its token, its IP,
+ * its budget), not the movement. A budget counts every attempt, an uncertain one included, so a
+ * retry after a 503 can find it spent while the first attempt's commit went through.
+ */
+const decidedBeforeUseCase = (a: Attempt) =>
+  a.status === 401 || a.status === 429 || (a.status === 403 && a.code === 'IP_BLOCKED');
+
+/** An attempt whose effect the client cannot know: it may have reached the use case and committed. */
+const uncertain = (a: Attempt) =>
+  (a.status === undefined && a.error !== 'ECONNREFUSED') ||
+  (a.status !== undefined && a.status >= 500) ||
+  (a.status === 409 && a.code === 'IDEMPOTENCY_IN_PROGRESS');
+
+/**
+ * Whether a movement's final answer rules out that money moved under its key (refusedMovedNothing).
+ * A refusal of the use case covers the earlier attempts too: a retry of a key that committed is
+ * replayed, never refused. A refusal of the guards covers only its own attempt: after an earlier
+ * uncertain one, the key may have moved money (once: noKeyAppliedTwice holds it to that).
+ */
+export function refusalRulesOutMovement(op: OpRecord): boolean {
+  if (op.status === undefined || op.status < 400 || op.status >= 500 || op.code === 'IDEMPOTENCY_IN_PROGRESS')
+    return false;
+  const last = op.attempts[op.attempts.length - 1];
+  return !(last && decidedBeforeUseCase(last) && op.attempts.slice(0, -1).some(uncertain));
 }
 
 const cents = (amount: unknown) => Math.round(Number(amount) * 100);
@@ -171,13 +198,7 @@ export class Checker {
             if (!entry.postings.some((p: string) => p.startsWith(`${account}:`)))
               this.fail('everyAckedMovementOnce', describe(op), `entry ${entry.id} does not touch ${account}`, op.end);
         }
-      } else if (
-        op.status !== undefined &&
-        op.status >= 400 &&
-        op.status < 500 &&
-        op.code !== 'IDEMPOTENCY_IN_PROGRESS' &&
-        applied.length > 0
-      ) {
+      } else if (refusalRulesOutMovement(op) && applied.length > 0) {
         this.fail(
           'refusedMovedNothing',
           describe(op),
