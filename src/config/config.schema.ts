@@ -141,6 +141,8 @@ export const configSchema = z
     DB_POOL_SIZE: int(10, 1, 500),
     DB_STATEMENT_TIMEOUT_MS: int(5000, 0),
     DB_CONNECT_TIMEOUT_MS: int(5000, 100),
+    // How long a starting replica waits for an unreachable database before it gives up (0: no wait).
+    DB_STARTUP_WAIT_MS: int(120000, 0),
     DB_PREPARED_STATEMENTS: bool(true),
     DB_MIGRATE_ON_START: z.enum(['true', 'false', 'auto']).default('auto'),
     EMBEDDED_PG_DIR: z.string().default('./.data/postgres'),

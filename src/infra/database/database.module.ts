@@ -1,6 +1,7 @@
 /**
  * The one DataSource of the app. Without DATABASE_URL it first starts the embedded PostgreSQL
- * and applies pending migrations (single-instance mode). Closers are registered in opening order,
+ * and applies pending migrations (single-instance mode). A database that cannot be reached yet is
+ * waited for, up to DB_STARTUP_WAIT_MS (startup-wait.ts). Closers are registered in opening order,
  * so shutdown destroys the pool before stopping the embedded server.
  */
 import { Global, Module } from '@nestjs/common';
@@ -14,6 +15,7 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 import { DatabaseState } from './database.state';
 import { MetricsService } from '../../metrics/metrics.service';
 import { BreakerFactory } from '../resilience/breaker.factory';
+import { whenDatabaseReachable } from './startup-wait';
 
 /**
  * Every pool checkout goes through the `database` circuit breaker: while PostgreSQL is down,
@@ -72,18 +74,42 @@ async function openDatabase(
     embedded = true;
   }
   const ds = createDataSource(config.values, url);
-  await ds.initialize();
+  const migrateSetting = config.get('DB_MIGRATE_ON_START');
+  // Everything that needs the database before the app can serve, retried as one while the
+  // database cannot be reached (startup-wait.ts). Migrations run one transaction each, so a
+  // retry after a lost connection applies only those not recorded yet.
+  state.migrationsPending = await whenDatabaseReachable(
+    async () => {
+      await ds.initialize();
+      if (migrateSetting === 'true' || (migrateSetting === 'auto' && embedded)) {
+        const applied = await ds.runMigrations({ transaction: 'each' });
+        if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+      }
+      return ds.showMigrations();
+    },
+    { waitMs: config.get('DB_STARTUP_WAIT_MS'), logger, cleanup: () => releaseFailedStart(ds) },
+  );
   shutdown.onShutdown({ name: 'database-pool', close: () => ds.destroy() });
   registerPoolGauges(ds, metrics);
   guardConnectionsWithBreaker(ds, breakers, config);
-  const migrateSetting = config.get('DB_MIGRATE_ON_START');
-  if (migrateSetting === 'true' || (migrateSetting === 'auto' && embedded)) {
-    const applied = await ds.runMigrations({ transaction: 'each' });
-    if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
-  }
-  state.migrationsPending = await ds.showMigrations();
   if (state.migrationsPending) logger.warn('database has pending migrations: run `npm run migration:run`');
   return ds;
+}
+
+/**
+ * Undoes a failed start attempt so the next one starts clean: an initialized DataSource is
+ * destroyed; one whose initialize() failed after the pool was made (the version query lost its
+ * connection) cannot be, so its pool is ended directly.
+ */
+async function releaseFailedStart(ds: DataSource): Promise<void> {
+  if (ds.isInitialized) {
+    await ds.destroy().catch(() => undefined);
+    return;
+  }
+  const driver = ds.driver as unknown as { master?: { end(): Promise<void> } };
+  const pool = driver.master;
+  driver.master = undefined;
+  await pool?.end().catch(() => undefined);
 }
 
 @Global()

@@ -1,0 +1,110 @@
+/**
+ * A replica started while PostgreSQL cannot be reached waits for it (DB_STARTUP_WAIT_MS, 2 min by
+ * default) instead of exiting: found by the soak (seed 20261203), where replicas started during a
+ * network drop exited 1 and had to be started again, as a pod would be after a CrashLoopBackOff
+ * delay. What waiting cannot fix still fails the start at once.
+ */
+import { api, createDatabase, sleep, startApp, startFaultProxy, type AppProcess, type FaultProxy } from '../harness';
+
+const RETRY_LINE = 'database unreachable at start: retrying';
+
+function logLines(app: AppProcess): Array<Record<string, unknown>> {
+  return app
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+describe('start-up while the database cannot be reached', () => {
+  let proxy: FaultProxy | undefined;
+  let app: AppProcess | undefined;
+
+  afterEach(async () => {
+    await app?.stop();
+    app = undefined;
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  it('waits for the database with the default DB_STARTUP_WAIT_MS, then starts and serves', async () => {
+    const direct = new URL(await createDatabase());
+    proxy = await startFaultProxy(Number(direct.port));
+    proxy.refuseNew();
+    const viaProxy = new URL(direct);
+    viaProxy.port = String(proxy.port);
+
+    let started: AppProcess | undefined;
+    let startError: unknown;
+    const starting = startApp({ databaseUrl: viaProxy.toString(), readyTimeoutMs: 90_000 }).then(
+      (a) => (started = a),
+      (err: unknown) => (startError = err),
+    );
+    // The harness hands out the process only once ready: watch its connection attempts instead.
+    await until('three refused attempts', () => proxy!.accepted() >= 3);
+    expect(started).toBeUndefined();
+    expect(startError).toBeUndefined();
+    proxy.heal();
+    await starting;
+    expect(startError).toBeUndefined();
+    app = started!;
+
+    const lines = logLines(app);
+    const retries = lines.filter((l) => l.msg === RETRY_LINE);
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries[0]).toMatchObject({ level: 'warn', attempt: 1, waitMs: 120_000 });
+    expect(lines.some((l) => l.msg === 'database reachable: starting')).toBe(true);
+    expect(lines.some((l) => l.msg === 'bulwark ready')).toBe(true);
+    // It serves from the database like any replica: readiness checks it, sign-up writes to it.
+    expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(200);
+    const signup = await api(app.baseUrl, 'POST', '/api/v1/auth/signup', {
+      body: { email: `wait-${Date.now()}@example.test`, password: 'Str0ng!Passw0rd' },
+    });
+    expect(signup.status).toBe(201);
+    expect(await app.stop()).toBe(0);
+  }, 120_000);
+
+  it('gives up after DB_STARTUP_WAIT_MS with one fatal line naming the setting', async () => {
+    const direct = new URL(await createDatabase());
+    proxy = await startFaultProxy(Number(direct.port));
+    proxy.refuseNew();
+    const viaProxy = new URL(direct);
+    viaProxy.port = String(proxy.port);
+    const t0 = Date.now();
+    // 2 s instead of the default 2 min, only so the test ends soon: the test above runs the default.
+    const err = await startApp({ databaseUrl: viaProxy.toString(), env: { DB_STARTUP_WAIT_MS: '2000' } }).catch(
+      (e: unknown) => e,
+    );
+    if (!(err instanceof Error)) app = err as AppProcess;
+    expect(String(err)).toContain('app exited with 1 before ready');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const fatal = String(err)
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; msg: string; err?: { message?: string } })
+      .find((l) => l.level === 'fatal');
+    expect(fatal?.msg).toBe('failed to start');
+    expect(fatal?.err?.message).toContain('DB_STARTUP_WAIT_MS');
+    expect(proxy.accepted()).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('fails at once, without waiting, when the password is wrong', async () => {
+    const url = new URL(await createDatabase());
+    url.password = 'not-the-password';
+    const t0 = Date.now();
+    const err = await startApp({ databaseUrl: url.toString() }).catch((e: unknown) => e);
+    if (!(err instanceof Error)) app = err as AppProcess; // started after all: stopped by afterEach
+    expect(String(err)).toContain('app exited with 1 before ready');
+    expect(String(err)).toContain('password authentication failed');
+    expect(String(err)).not.toContain(RETRY_LINE);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  }, 60_000);
+});
