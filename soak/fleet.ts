@@ -75,7 +75,7 @@ export class Fleet {
         return;
       } catch (err) {
         lastError = err;
-        this.log(`${slot.name}: start attempt ${attempt} failed: ${String(err).split('\n')[0]}`);
+        this.log(`${slot.name}: start attempt ${attempt} failed: ${whyStartFailed(err)}`);
         await sleep(1_000);
       }
     }
@@ -182,4 +182,18 @@ export class Fleet {
       }),
     );
   }
+}
+
+/** The harness's first line ("app exited with 1 before ready:") and the app's last word on why. */
+export function whyStartFailed(err: unknown): string {
+  const lines = String(err)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const last =
+    lines
+      .slice(1)
+      .reverse()
+      .find((l) => l.includes('"level":"fatal"') || l.includes('"level":"error"')) ?? lines.at(-1);
+  return last && last !== lines[0] ? `${lines[0]} ${last.slice(0, 600)}` : (lines[0] ?? String(err));
 }
