@@ -21,7 +21,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/config.service';
 import { runInTransaction, runSingleStatement } from '../infra/database/transaction';
 import { DomainError, ERROR_CODES, type ErrorCode } from '../infra/http/domain-error';
-import { IdempotencyRepository } from './idempotency.repository';
+import { IdempotencyRepository, type StoredAnswer } from './idempotency.repository';
 
 const RECORDED_REFUSALS = new Set<ErrorCode>(['NOT_FOUND', 'INSUFFICIENT_FUNDS', 'CONFLICT', 'TRANSFER_LIMIT_EXCEEDED']);
 const REPLAYED = { 'Idempotent-Replayed': 'true' };
@@ -38,6 +38,11 @@ export interface IdempotentRequest<T> {
    * autocommit (no BEGIN/COMMIT round trips). With a key it always runs in a transaction.
    */
   singleStatement?: boolean;
+  /**
+   * The 429 of a request over its budget (security/throttling/budget-refusal.ts): it may only be
+   * answered from the record of its key, never run.
+   */
+  budgetRefusal?: DomainError;
 }
 
 export interface Outcome<T> {
@@ -62,6 +67,7 @@ export class IdempotencyService {
    */
   async execute<T extends object>(req: IdempotentRequest<T>, work: (tx: EntityManager) => Promise<T>): Promise<Outcome<T>> {
     const { key, userId } = req;
+    if (req.budgetRefusal) return this.replayOverBudget(req, req.budgetRefusal);
     if (key === undefined) {
       const body = req.singleStatement ? await runSingleStatement(this.ds, work) : await runInTransaction(this.ds, work);
       return { body, replayed: false };
@@ -88,8 +94,20 @@ export class IdempotencyService {
     return this.replay(req, key);
   }
 
-  private async replay<T>(req: IdempotentRequest<T>, key: string): Promise<Outcome<T>> {
-    const recorded = await this.repo.findLive(this.ds.manager, req.userId, key);
+  /**
+   * Over the budget: a key that holds an answer is a retry of a request that happened, and gets
+   * that answer (a replay moves nothing); a new key, or one still without an answer, gets the 429.
+   */
+  private async replayOverBudget<T>(req: IdempotentRequest<T>, refusal: DomainError): Promise<Outcome<T>> {
+    if (req.key === undefined) throw refusal;
+    const recorded = await this.repo.findLive(this.ds.manager, req.userId, req.key);
+    if (!recorded || recorded.statusCode === null || recorded.responseBody === null) throw refusal;
+    return this.replay(req, req.key, recorded);
+  }
+
+  /** `preRead`: the record, when the caller has just read it. */
+  private async replay<T>(req: IdempotentRequest<T>, key: string, preRead?: StoredAnswer): Promise<Outcome<T>> {
+    const recorded = preRead ?? (await this.repo.findLive(this.ds.manager, req.userId, key));
     if (!recorded || recorded.statusCode === null || recorded.responseBody === null) {
       throw new DomainError('IDEMPOTENCY_IN_PROGRESS', 409, 'A request with this Idempotency-Key is still being processed; retry shortly', undefined, {
         'Retry-After': '1',

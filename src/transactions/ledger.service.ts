@@ -78,22 +78,30 @@ export class LedgerService {
     );
   }
 
-  deposit(user: AuthUser, dto: AccountMovementDto, key: string | undefined): Promise<Outcome<AccountMovementResultDto>> {
-    return this.accountMovement('DEPOSIT', user, dto, key);
+  /** `budgetRefusal`: the request is over its budget and may only be replayed (budget-refusal.ts). */
+  deposit(user: AuthUser, dto: AccountMovementDto, key: string | undefined, budgetRefusal?: DomainError): Promise<Outcome<AccountMovementResultDto>> {
+    return this.accountMovement('DEPOSIT', user, dto, key, budgetRefusal);
   }
 
-  withdraw(user: AuthUser, dto: AccountMovementDto, key: string | undefined): Promise<Outcome<AccountMovementResultDto>> {
-    return this.accountMovement('WITHDRAWAL', user, dto, key);
+  withdraw(user: AuthUser, dto: AccountMovementDto, key: string | undefined, budgetRefusal?: DomainError): Promise<Outcome<AccountMovementResultDto>> {
+    return this.accountMovement('WITHDRAWAL', user, dto, key, budgetRefusal);
   }
 
-  async transfer(user: AuthUser, dto: TransferDto, key: string | undefined): Promise<Outcome<TransferResultDto>> {
+  async transfer(user: AuthUser, dto: TransferDto, key: string | undefined, budgetRefusal?: DomainError): Promise<Outcome<TransferResultDto>> {
     const amount = amountToMinor(dto.amount);
     const { fromAccountNumber: from, toAccountNumber: to, description } = dto;
     return this.measured('TRANSFER', amount, async () => {
       // Decided by the request alone, so it is not recorded under the key.
       if (from === to) throw new DomainError('SAME_ACCOUNT', 422, 'Cannot transfer from an account to itself');
       return this.idempotency.execute(
-        { userId: user.id, key, fingerprint: requestFingerprint('TRANSFER', [from, to, amount, description]), revive: reviveTransfer, singleStatement: true },
+        {
+          userId: user.id,
+          key,
+          fingerprint: requestFingerprint('TRANSFER', [from, to, amount, description]),
+          revive: reviveTransfer,
+          singleStatement: true,
+          budgetRefusal,
+        },
         (em) => this.transferIn(em, user, { from, to, amount, description, key }),
       );
     });
@@ -104,12 +112,13 @@ export class LedgerService {
     user: AuthUser,
     dto: AccountMovementDto,
     key: string | undefined,
+    budgetRefusal: DomainError | undefined,
   ): Promise<Outcome<AccountMovementResultDto>> {
     const amount = amountToMinor(dto.amount);
     const { accountNumber, description } = dto;
     return this.measured(type, amount, () =>
       this.idempotency.execute(
-        { userId: user.id, key, fingerprint: requestFingerprint(type, [accountNumber, amount, description]), revive: reviveAccountMovement },
+        { userId: user.id, key, fingerprint: requestFingerprint(type, [accountNumber, amount, description]), revive: reviveAccountMovement, budgetRefusal },
         async (tx) => {
           const locked = await this.repo.lockAccountsInOrder(tx, [accountNumber]);
           const account = this.actionable(user, locked.get(accountNumber), accountNumber);
@@ -217,8 +226,13 @@ export class LedgerService {
       }
       return outcome;
     } catch (err) {
+      // Not attempted: a replay, a key in use, or a request over its budget (budget-refusal.ts).
       const replayedOrBusy =
-        err instanceof DomainError && (err.code === 'IDEMPOTENCY_IN_PROGRESS' || err.code === 'IDEMPOTENCY_KEY_REUSED' || err.headers?.['Idempotent-Replayed'] !== undefined);
+        err instanceof DomainError &&
+        (err.code === 'IDEMPOTENCY_IN_PROGRESS' ||
+          err.code === 'IDEMPOTENCY_KEY_REUSED' ||
+          err.code === 'RATE_LIMIT_EXCEEDED' ||
+          err.headers?.['Idempotent-Replayed'] !== undefined);
       if (!replayedOrBusy) this.transactionsTotal.inc({ type: label, status: 'failed' });
       throw err;
     }

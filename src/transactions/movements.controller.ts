@@ -10,6 +10,7 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Verified } from '../auth/decorators/verified.decorator';
 import { DomainError } from '../infra/http/domain-error';
 import { RateLimit } from '../security/throttling/rate-limit.decorator';
+import { budgetRefusalOf, ReplaysOverBudget } from '../security/throttling/budget-refusal';
 import { AccountMovementDto, AccountMovementResultDto, TransferDto, TransferResultDto } from './dto/movement.dto';
 import { checkIdempotencyKey } from './idempotency-key';
 import type { Outcome } from './idempotency.service';
@@ -40,7 +41,9 @@ function answer<T>(reply: FastifyReply, outcome: Outcome<T>): T {
   name: 'Idempotency-Key',
   required: false,
   schema: { type: 'string', pattern: '^[A-Za-z0-9_\\-:.]{1,255}$', maxLength: 255 },
-  description: 'Per user, 1-255 of [A-Za-z0-9_-:.], kept 24 h. Same key + same body replays the first answer.',
+  description:
+    'Per user, 1-255 of [A-Za-z0-9_-:.], kept 24 h. Same key + same body replays the first answer, also when the ' +
+    "route's budget is spent (a replay is not counted); over the budget, a key without an answer gets 429.",
 })
 @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (amounts are decimal strings, never JSON numbers)' })
 @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
@@ -58,6 +61,7 @@ export class MovementsController {
   @ApiOperation({ summary: 'Deposit money into an account (TELLER/ADMIN, or the owner)' })
   @HttpCode(201)
   @RateLimit('deposits')
+  @ReplaysOverBudget()
   @ApiCreatedResponse({ type: AccountMovementResultDto, headers: REPLAYED })
   async deposit(
     @CurrentUser() user: AuthUser,
@@ -65,13 +69,14 @@ export class MovementsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AccountMovementResultDto> {
-    return answer(reply, await this.ledger.deposit(user, dto, idempotencyKey(key)));
+    return answer(reply, await this.ledger.deposit(user, dto, idempotencyKey(key), budgetRefusalOf(reply.request)));
   }
 
   @Post('withdrawals')
   @ApiOperation({ summary: 'Withdraw money from an account; never below zero' })
   @HttpCode(201)
   @RateLimit('withdrawals')
+  @ReplaysOverBudget()
   @ApiCreatedResponse({ type: AccountMovementResultDto, headers: REPLAYED })
   async withdraw(
     @CurrentUser() user: AuthUser,
@@ -79,13 +84,14 @@ export class MovementsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AccountMovementResultDto> {
-    return answer(reply, await this.ledger.withdraw(user, dto, idempotencyKey(key)));
+    return answer(reply, await this.ledger.withdraw(user, dto, idempotencyKey(key), budgetRefusalOf(reply.request)));
   }
 
   @Post('transfers')
   @ApiOperation({ summary: 'Transfer money between two accounts, atomically' })
   @HttpCode(201)
   @RateLimit('transfers')
+  @ReplaysOverBudget()
   @ApiCreatedResponse({ type: TransferResultDto, headers: REPLAYED })
   async transfer(
     @CurrentUser() user: AuthUser,
@@ -93,6 +99,6 @@ export class MovementsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TransferResultDto> {
-    return answer(reply, await this.ledger.transfer(user, dto, idempotencyKey(key)));
+    return answer(reply, await this.ledger.transfer(user, dto, idempotencyKey(key), budgetRefusalOf(reply.request)));
   }
 }

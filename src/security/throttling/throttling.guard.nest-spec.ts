@@ -4,7 +4,7 @@
  * service are recording stand-ins: the counting itself is tested against Redis in
  * test/security; here only the guard's decisions matter (skip, IP throttler, route budget).
  */
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { getOptionsToken, getStorageToken, SkipThrottle } from '@nestjs/throttler';
 import { AppConfig } from '../../config/config.service';
@@ -12,6 +12,7 @@ import { parseConfig } from '../../config/config.schema';
 import { TokenService } from '../../auth/token.service';
 import { IpProtectionService } from '../ip-protection/ip-protection.service';
 import { RateLimit } from './rate-limit.decorator';
+import { budgetRefusalOf, ReplaysOverBudget } from './budget-refusal';
 import { RateLimitService } from './rate-limit.service';
 import { SharedThrottlerStorage } from './shared-throttler.storage';
 import { throttlerOptions } from './throttlers';
@@ -46,6 +47,19 @@ class ProbeController {
   budgeted() {
     return 'budgeted';
   }
+
+  @RateLimit('transfers')
+  @Get('movement')
+  movement() {
+    return 'moved';
+  }
+
+  @RateLimit('transfers')
+  @ReplaysOverBudget()
+  @Get('replayable')
+  replayable(@Req() req: object) {
+    return budgetRefusalOf(req) ? `replay only, else ${budgetRefusalOf(req)!.status}` : 'within budget';
+  }
 }
 
 async function guardedApp(env: Record<string, string>) {
@@ -58,10 +72,11 @@ async function guardedApp(env: Record<string, string>) {
     },
   } as unknown as SharedThrottlerStorage;
   const consumed: { budget: string; subject: string; route: string }[] = [];
+  const state = { spent: false };
   const rateLimits = {
     consume: async (budget: string, subject: string, route: string) => {
       consumed.push({ budget, subject, route });
-      return { allowed: true, limit: 60, remaining: 59, resetSeconds: 60 };
+      return state.spent ? { allowed: false, limit: 60, remaining: 0, resetSeconds: 60 } : { allowed: true, limit: 60, remaining: 59, resetSeconds: 60 };
     },
   };
   const http = await httpApp(
@@ -76,7 +91,7 @@ async function guardedApp(env: Record<string, string>) {
       { provide: APP_GUARD, useClass: ThrottlingGuard },
     ],
   );
-  return { http, increments, consumed };
+  return { http, increments, consumed, budget: state };
 }
 
 describe('ThrottlingGuard (default settings: rate limiting on)', () => {
@@ -88,6 +103,7 @@ describe('ThrottlingGuard (default settings: rate limiting on)', () => {
   beforeEach(() => {
     app.increments.length = 0;
     app.consumed.length = 0;
+    app.budget.spent = false;
   });
 
   it('counts an ordinary request once, against the client IP only', async () => {
@@ -108,6 +124,33 @@ describe('ThrottlingGuard (default settings: rate limiting on)', () => {
     expect(app.increments).toEqual([{ key: 'ip:127.0.0.1', throttler: 'ip' }]);
     expect(app.consumed).toEqual([{ budget: 'status', subject: 'ip:127.0.0.1', route: '/budgeted' }]);
     expect(res.headers['ratelimit-remaining']).toBe('59');
+  });
+
+  describe('over a spent budget (budget-refusal.ts)', () => {
+    const keyed = { 'idempotency-key': 'k-1' };
+
+    it('refuses with 429, key or not, on a handler not marked @ReplaysOverBudget()', async () => {
+      app.budget.spent = true;
+      for (const headers of [{}, keyed]) {
+        const res = await app.http.inject('GET', '/movement', undefined, headers);
+        expect(res.status).toBe(429);
+        expect(res.body.code).toBe('RATE_LIMIT_EXCEEDED');
+      }
+    });
+
+    it('hands a keyed request to a marked handler with its 429 attached; without a key it is refused', async () => {
+      app.budget.spent = true;
+      const keyedRes = await app.http.inject('GET', '/replayable', undefined, keyed);
+      expect(keyedRes.status).toBe(200);
+      expect(keyedRes.text).toBe('replay only, else 429');
+      expect(keyedRes.headers['ratelimit-remaining']).toBe('0');
+      expect((await app.http.inject('GET', '/replayable')).status).toBe(429);
+    });
+
+    it('attaches nothing within the budget', async () => {
+      const res = await app.http.inject('GET', '/replayable', undefined, keyed);
+      expect(res.text).toBe('within budget');
+    });
   });
 });
 

@@ -32,8 +32,12 @@ import { RateLimitService } from './rate-limit.service';
 import { IP_THROTTLER, SharedThrottlerStorage, type SharedThrottlerRecord } from './shared-throttler.storage';
 import { rateLimitHeaders, isExemptRoute, signinSubject, userSubject, ipSubject } from './subjects';
 import { budgetOf, clientIp } from './throttlers';
+import { attachBudgetRefusal, REPLAYS_OVER_BUDGET_KEY } from './budget-refusal';
 
 type Request = FastifyRequest & { user?: AuthUser; body?: { email?: unknown } };
+
+/** Its format is the controller's to check (400), as for any keyed request. */
+const hasIdempotencyKey = (req: Request): boolean => req.headers['idempotency-key'] !== undefined;
 
 @Injectable()
 export class ThrottlingGuard extends ThrottlerGuard {
@@ -41,6 +45,8 @@ export class ThrottlingGuard extends ThrottlerGuard {
   private readonly skipAll: HandlerMetadata<boolean>;
   /** Routes that opt out of, or override, the `ip` throttler take the library's general path. */
   private readonly ipCustomised: HandlerMetadata<boolean>;
+  /** @ReplaysOverBudget() handlers (money movements): see budget-refusal.ts. */
+  private readonly replaysOverBudget: HandlerMetadata<boolean>;
   private readonly ip: { limit: number; ttl: number; blockDuration: number };
 
   constructor(
@@ -57,6 +63,7 @@ export class ThrottlingGuard extends ThrottlerGuard {
     this.enabled = config.get('ENABLE_RATE_LIMITING');
     // A bare @SkipThrottle() opts a route out of every throttler.
     this.skipAll = HandlerMetadata.of<boolean>(reflector, 'THROTTLER:SKIPdefault');
+    this.replaysOverBudget = HandlerMetadata.of<boolean>(reflector, REPLAYS_OVER_BUDGET_KEY);
     this.ipCustomised = new HandlerMetadata<boolean>((context) =>
       ['THROTTLER:SKIP', 'THROTTLER:LIMIT', 'THROTTLER:TTL', 'THROTTLER:BLOCK_DURATION', 'THROTTLER:TRACKER', 'THROTTLER:KEY_GENERATOR'].some(
         (key) => reflector.getAllAndOverride<unknown>(key + IP_THROTTLER, [context.getHandler(), context.getClass()]) !== undefined,
@@ -107,8 +114,14 @@ export class ThrottlingGuard extends ThrottlerGuard {
     if (!budget) return true;
     const subject = await this.getTracker(req, context);
     const decision = await this.rateLimits.consume(budget, subject, routeTemplate(req) ?? 'unmatched');
-    if (!decision.allowed) throw RateLimitService.tooManyRequests(decision);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
+    if (!decision.allowed) {
+      const refusal = RateLimitService.tooManyRequests(decision);
+      // A keyed money request may be the retry of one that happened: the use case replays its
+      // recorded answer or answers this 429 (budget-refusal.ts). Nothing new runs past the budget.
+      if (this.replaysOverBudget.get(context) !== true || !hasIdempotencyKey(req)) throw refusal;
+      attachBudgetRefusal(req, refusal);
+    }
     void reply.headers(rateLimitHeaders(decision));
     return true;
   }
