@@ -21,10 +21,14 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/config.service';
 import { runInTransaction, runSingleStatement } from '../infra/database/transaction';
 import { DomainError, ERROR_CODES, type ErrorCode } from '../infra/http/domain-error';
-import { IdempotencyRepository, type StoredAnswer } from './idempotency.repository';
+import { IdempotencyRepository } from './idempotency.repository';
 
 const RECORDED_REFUSALS = new Set<ErrorCode>(['NOT_FOUND', 'INSUFFICIENT_FUNDS', 'CONFLICT', 'TRANSFER_LIMIT_EXCEEDED']);
 const REPLAYED = { 'Idempotent-Replayed': 'true' };
+const inProgress = () =>
+  new DomainError('IDEMPOTENCY_IN_PROGRESS', 409, 'A request with this Idempotency-Key is still being processed; retry shortly', undefined, {
+    'Retry-After': '1',
+  });
 
 export interface IdempotentRequest<T> {
   userId: string;
@@ -100,19 +104,13 @@ export class IdempotencyService {
    */
   private async replayOverBudget<T>(req: IdempotentRequest<T>, refusal: DomainError): Promise<Outcome<T>> {
     if (req.key === undefined) throw refusal;
-    const recorded = await this.repo.findLive(this.ds.manager, req.userId, req.key);
-    if (!recorded || recorded.statusCode === null || recorded.responseBody === null) throw refusal;
-    return this.replay(req, req.key, recorded);
+    return this.replay(req, req.key, refusal);
   }
 
-  /** `preRead`: the record, when the caller has just read it. */
-  private async replay<T>(req: IdempotentRequest<T>, key: string, preRead?: StoredAnswer): Promise<Outcome<T>> {
-    const recorded = preRead ?? (await this.repo.findLive(this.ds.manager, req.userId, key));
-    if (!recorded || recorded.statusCode === null || recorded.responseBody === null) {
-      throw new DomainError('IDEMPOTENCY_IN_PROGRESS', 409, 'A request with this Idempotency-Key is still being processed; retry shortly', undefined, {
-        'Retry-After': '1',
-      });
-    }
+  /** `unanswered`: what a key without a committed answer gets (by default: still in progress). */
+  private async replay<T>(req: IdempotentRequest<T>, key: string, unanswered: DomainError = inProgress()): Promise<Outcome<T>> {
+    const recorded = await this.repo.findLive(this.ds.manager, req.userId, key);
+    if (!recorded || recorded.statusCode === null || recorded.responseBody === null) throw unanswered;
     if (recorded.requestHash !== req.fingerprint) {
       throw new DomainError('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was already used for a different request');
     }

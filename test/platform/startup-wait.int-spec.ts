@@ -5,16 +5,9 @@
  * delay. What waiting cannot fix still fails the start at once.
  */
 import { api, createDatabase, sleep, startApp, startFaultProxy, type AppProcess, type FaultProxy } from '../harness';
+import { logLines, through } from './fault-support';
 
 const RETRY_LINE = 'database unreachable at start: retrying';
-
-function logLines(app: AppProcess): Array<Record<string, unknown>> {
-  return app
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 async function until(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -35,16 +28,20 @@ describe('start-up while the database cannot be reached', () => {
     proxy = undefined;
   });
 
-  it('waits for the database with the default DB_STARTUP_WAIT_MS, then starts and serves', async () => {
-    const direct = new URL(await createDatabase());
-    proxy = await startFaultProxy(Number(direct.port));
+  /** A fresh database behind a proxy that refuses every connection until healed; its URL through the proxy. */
+  async function refusingDatabase(): Promise<string> {
+    const direct = await createDatabase();
+    proxy = await startFaultProxy(Number(new URL(direct).port));
     proxy.refuseNew();
-    const viaProxy = new URL(direct);
-    viaProxy.port = String(proxy.port);
+    return through(direct, proxy.port);
+  }
+
+  it('waits for the database with the default DB_STARTUP_WAIT_MS, then starts and serves', async () => {
+    const databaseUrl = await refusingDatabase();
 
     let started: AppProcess | undefined;
     let startError: unknown;
-    const starting = startApp({ databaseUrl: viaProxy.toString(), readyTimeoutMs: 90_000 }).then(
+    const starting = startApp({ databaseUrl, readyTimeoutMs: 90_000 }).then(
       (a) => (started = a),
       (err: unknown) => (startError = err),
     );
@@ -52,7 +49,7 @@ describe('start-up while the database cannot be reached', () => {
     await until('three refused attempts', () => proxy!.accepted() >= 3);
     expect(started).toBeUndefined();
     expect(startError).toBeUndefined();
-    proxy.heal();
+    proxy!.heal();
     await starting;
     expect(startError).toBeUndefined();
     app = started!;
@@ -73,16 +70,10 @@ describe('start-up while the database cannot be reached', () => {
   }, 120_000);
 
   it('gives up after DB_STARTUP_WAIT_MS with one fatal line naming the setting', async () => {
-    const direct = new URL(await createDatabase());
-    proxy = await startFaultProxy(Number(direct.port));
-    proxy.refuseNew();
-    const viaProxy = new URL(direct);
-    viaProxy.port = String(proxy.port);
+    const databaseUrl = await refusingDatabase();
     const t0 = Date.now();
     // 2 s instead of the default 2 min, only so the test ends soon: the test above runs the default.
-    const err = await startApp({ databaseUrl: viaProxy.toString(), env: { DB_STARTUP_WAIT_MS: '2000' } }).catch(
-      (e: unknown) => e,
-    );
+    const err = await startApp({ databaseUrl, env: { DB_STARTUP_WAIT_MS: '2000' } }).catch((e: unknown) => e);
     if (!(err instanceof Error)) app = err as AppProcess;
     expect(String(err)).toContain('app exited with 1 before ready');
     expect(Date.now() - t0).toBeLessThan(20_000);
@@ -93,7 +84,7 @@ describe('start-up while the database cannot be reached', () => {
       .find((l) => l.level === 'fatal');
     expect(fatal?.msg).toBe('failed to start');
     expect(fatal?.err?.message).toContain('DB_STARTUP_WAIT_MS');
-    expect(proxy.accepted()).toBeGreaterThanOrEqual(2);
+    expect(proxy!.accepted()).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it('fails at once, without waiting, when the password is wrong', async () => {
