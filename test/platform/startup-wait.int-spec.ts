@@ -4,7 +4,18 @@
  * network drop exited 1 and had to be started again, as a pod would be after a CrashLoopBackOff
  * delay. What waiting cannot fix still fails the start at once.
  */
-import { api, createDatabase, sleep, startApp, startFaultProxy, type AppProcess, type FaultProxy } from '../harness';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  api,
+  createDatabase,
+  sleep,
+  sql,
+  startApp,
+  startFaultProxy,
+  type AppProcess,
+  type FaultProxy,
+} from '../harness';
 import { logLines, through } from './fault-support';
 
 const RETRY_LINE = 'database unreachable at start: retrying';
@@ -29,15 +40,15 @@ describe('start-up while the database cannot be reached', () => {
   });
 
   /** A fresh database behind a proxy that refuses every connection until healed; its URL through the proxy. */
-  async function refusingDatabase(): Promise<string> {
-    const direct = await createDatabase();
+  async function refusingDatabase(opts: { migrate?: boolean } = {}): Promise<{ direct: string; databaseUrl: string }> {
+    const direct = await createDatabase(undefined, opts);
     proxy = await startFaultProxy(Number(new URL(direct).port));
     proxy.refuseNew();
-    return through(direct, proxy.port);
+    return { direct, databaseUrl: through(direct, proxy.port) };
   }
 
   it('waits for the database with the default DB_STARTUP_WAIT_MS, then starts and serves', async () => {
-    const databaseUrl = await refusingDatabase();
+    const { databaseUrl } = await refusingDatabase();
 
     let started: AppProcess | undefined;
     let startError: unknown;
@@ -70,7 +81,7 @@ describe('start-up while the database cannot be reached', () => {
   }, 120_000);
 
   it('gives up after DB_STARTUP_WAIT_MS with one fatal line naming the setting', async () => {
-    const databaseUrl = await refusingDatabase();
+    const { databaseUrl } = await refusingDatabase();
     const t0 = Date.now();
     // 2 s instead of the default 2 min, only so the test ends soon: the test above runs the default.
     const err = await startApp({ databaseUrl, env: { DB_STARTUP_WAIT_MS: '2000' } }).catch((e: unknown) => e);
@@ -98,4 +109,63 @@ describe('start-up while the database cannot be reached', () => {
     expect(String(err)).not.toContain(RETRY_LINE);
     expect(Date.now() - t0).toBeLessThan(15_000);
   }, 60_000);
+
+  describe("the migration CLI (the chart's pre-upgrade Job, retried only once)", () => {
+    const MIGRATE = join(__dirname, '..', '..', 'dist', 'infra', 'database', 'migrate.js');
+
+    /** Runs `migrate.js <command>` with the given settings; resolves with its exit code and output. */
+    function migrateCli(command: string, env: Record<string, string>) {
+      const child = spawn(process.execPath, [MIGRATE, command], {
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<{ code: number | null; output: string }>((resolve) =>
+        child.once('exit', (code) => resolve({ code, output })),
+      );
+      return { child, exited, output: () => output };
+    }
+
+    it('waits for the database with the default DB_STARTUP_WAIT_MS, then applies every migration', async () => {
+      const { direct, databaseUrl } = await refusingDatabase({ migrate: false });
+      const run = migrateCli('run', { DATABASE_URL: databaseUrl });
+      try {
+        await until('three refused attempts', () => proxy!.accepted() >= 3);
+        expect(run.output()).not.toContain('applied');
+        proxy!.heal();
+        const { code, output } = await run.exited;
+        expect(code).toBe(0);
+        const retries = output
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { level: string; msg: string; waitMs?: number })
+          .filter((l) => l.msg === RETRY_LINE);
+        expect(retries.length).toBeGreaterThanOrEqual(2);
+        expect(retries[0]).toMatchObject({ level: 'warn', waitMs: 120_000 });
+        const [{ n }] = await sql<{ n: string }>(direct, 'SELECT count(*) AS n FROM schema_migrations');
+        expect(output).toContain(`applied ${n} migration(s)`);
+        expect(Number(n)).toBeGreaterThan(0);
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    }, 120_000);
+
+    it('gives up after DB_STARTUP_WAIT_MS with exit 1 and a message naming the setting', async () => {
+      const { databaseUrl } = await refusingDatabase({ migrate: false });
+      const t0 = Date.now();
+      // 2 s instead of the default 2 min, only so the test ends soon: the test above runs the default.
+      const run = migrateCli('run', { DATABASE_URL: databaseUrl, DB_STARTUP_WAIT_MS: '2000' });
+      try {
+        const { code, output } = await run.exited;
+        expect(code).toBe(1);
+        expect(output).toMatch(/migration failed: .*DB_STARTUP_WAIT_MS/);
+        expect(Date.now() - t0).toBeLessThan(20_000);
+        expect(proxy!.accepted()).toBeGreaterThanOrEqual(2);
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    }, 60_000);
+  });
 });

@@ -15,7 +15,7 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 import { DatabaseState } from './database.state';
 import { MetricsService } from '../../metrics/metrics.service';
 import { BreakerFactory } from '../resilience/breaker.factory';
-import { whenDatabaseReachable } from './startup-wait';
+import { releaseFailedStart, whenDatabaseReachable } from './startup-wait';
 
 /**
  * Every pool checkout goes through the `database` circuit breaker: while PostgreSQL is down,
@@ -94,22 +94,6 @@ async function openDatabase(
   guardConnectionsWithBreaker(ds, breakers, config);
   if (state.migrationsPending) logger.warn('database has pending migrations: run `npm run migration:run`');
   return ds;
-}
-
-/**
- * Undoes a failed start attempt so the next one starts clean: an initialized DataSource is
- * destroyed; one whose initialize() failed after the pool was made (the version query lost its
- * connection) cannot be, so its pool is ended directly.
- */
-async function releaseFailedStart(ds: DataSource): Promise<void> {
-  if (ds.isInitialized) {
-    await ds.destroy().catch(() => undefined);
-    return;
-  }
-  const driver = ds.driver as unknown as { master?: { end(): Promise<void> } };
-  const pool = driver.master;
-  driver.master = undefined;
-  await pool?.end().catch(() => undefined);
 }
 
 @Global()

@@ -1,12 +1,19 @@
 /**
  * Migration CLI: `node dist/infra/database/migrate.js run|revert|show`.
- * Uses DATABASE_URL (or the embedded server when unset), like the app.
+ * Uses DATABASE_URL (or the embedded server when unset), like the app, and like the app waits up
+ * to DB_STARTUP_WAIT_MS for a database it cannot reach (startup-wait.ts): the chart's migration
+ * Job is retried only once (`backoffLimit: 1`), so a failover during `helm upgrade` must not fail
+ * the release. `run` and `show` are retried whole (each migration is its own transaction, so a
+ * retry applies only those not recorded yet); `revert` waits only to connect, because repeating
+ * a revert whose COMMIT was lost could undo a second migration.
  */
 import 'reflect-metadata';
 import { AppConfig } from '../../config/config.service';
 import { ConfigError } from '../../config/config.schema';
+import { createLogger } from '../logging/logger';
 import { createDataSource } from './data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
+import { releaseFailedStart, whenDatabaseReachable } from './startup-wait';
 
 async function main(command: string): Promise<number> {
   const config = AppConfig.load();
@@ -17,16 +24,28 @@ async function main(command: string): Promise<number> {
     url = embedded.url;
   }
   const ds = createDataSource(config, url);
+  const waitFor = <T>(attempt: () => Promise<T>) =>
+    whenDatabaseReachable(attempt, {
+      waitMs: config.DB_STARTUP_WAIT_MS,
+      logger: createLogger(config.LOG_LEVEL),
+      cleanup: () => releaseFailedStart(ds),
+    });
   try {
-    await ds.initialize();
     if (command === 'run') {
-      const applied = await ds.runMigrations({ transaction: 'each' });
+      const applied = await waitFor(async () => {
+        await ds.initialize();
+        return ds.runMigrations({ transaction: 'each' });
+      });
       process.stdout.write(`applied ${applied.length} migration(s)${applied.map((m) => `\n  ${m.name}`).join('')}\n`);
     } else if (command === 'revert') {
+      await waitFor(() => ds.initialize());
       await ds.undoLastMigration({ transaction: 'each' });
       process.stdout.write('reverted the last migration\n');
     } else if (command === 'show') {
-      const pending = await ds.showMigrations();
+      const pending = await waitFor(async () => {
+        await ds.initialize();
+        return ds.showMigrations();
+      });
       process.stdout.write(pending ? 'pending migrations exist\n' : 'schema is up to date\n');
       return pending ? 3 : 0;
     } else {

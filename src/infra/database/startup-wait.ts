@@ -8,6 +8,7 @@
  * once, with the server's own message.
  */
 import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
 import { databaseFault } from './db-errors';
 
 export interface StartupWaitOptions {
@@ -73,4 +74,20 @@ export async function whenDatabaseReachable<T>(attempt: () => Promise<T>, opts: 
       await sleep(retryInMs);
     }
   }
+}
+
+/**
+ * Undoes a failed start attempt so the next one starts clean: an initialized DataSource is
+ * destroyed; one whose initialize() failed after the pool was made (the version query lost its
+ * connection) cannot be, so its pool is ended directly.
+ */
+export async function releaseFailedStart(ds: DataSource): Promise<void> {
+  if (ds.isInitialized) {
+    await ds.destroy().catch(() => undefined);
+    return;
+  }
+  const driver = ds.driver as unknown as { master?: { end(): Promise<void> } };
+  const pool = driver.master;
+  driver.master = undefined;
+  await pool?.end().catch(() => undefined);
 }
