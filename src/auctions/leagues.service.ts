@@ -7,7 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
 import { DomainError } from '../infra/http/domain-error';
-import { DEFAULT_PAGE_LIMIT, decodeCursor, toPage } from '../infra/http/pagination';
+import { DEFAULT_PAGE_LIMIT, decodeCursor, isTimestampText, isUuidText, toPage } from '../infra/http/pagination';
 import { runInTransaction } from '../infra/database/transaction';
 import { SecurityEventsService } from '../security/security-events.service';
 import { formatAmount, parseAmount } from './amount';
@@ -38,12 +38,10 @@ function sameCode(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-const JOINED_AT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/;
-const LEAGUE_ID = /^[0-9a-f-]{36}$/i;
 
 /** The (joinedAt, leagueId) a league-list cursor continues after; 400 for any other cursor. */
 function decodeLeagueCursor(cursor: string): { joinedAt: string; leagueId: string } {
-  const [joinedAt, leagueId] = decodeCursor(cursor, ['string', 'string'], ([j, l]) => JOINED_AT.test(String(j)) && LEAGUE_ID.test(String(l)));
+  const [joinedAt, leagueId] = decodeCursor(cursor, ['string', 'string'], ([j, l]) => isTimestampText(String(j)) && isUuidText(String(l)));
   return { joinedAt: joinedAt as string, leagueId: leagueId as string };
 }
 

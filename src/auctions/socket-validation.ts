@@ -1,15 +1,9 @@
 /** class-validator for Socket.IO payloads, answering VALIDATION_FAILED like the HTTP pipe does. */
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
-import { DomainError, type FieldProblem } from '../infra/http/domain-error';
-
-function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
-  return errors.flatMap((e) => {
-    const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(e.children ?? [], field)];
-  });
-}
+import { validate } from 'class-validator';
+import { DomainError } from '../infra/http/domain-error';
+import { inputShapeProblem } from '../infra/http/input-shape';
+import { flattenValidationErrors } from '../infra/http/validation-pipe';
 
 /** Returns the validated message or throws DomainError VALIDATION_FAILED (unknown fields refused). */
 export async function parseMessage<T extends object>(cls: new () => T, data: unknown): Promise<T> {
@@ -18,8 +12,10 @@ export async function parseMessage<T extends object>(cls: new () => T, data: unk
       { field: '(message)', message: 'must be an object' },
     ]);
   }
+  const problem = inputShapeProblem(data, '(message)');
+  if (problem) throw new DomainError('VALIDATION_FAILED', 400, 'The message is not valid', [problem]);
   const instance = plainToInstance(cls, data);
   const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) throw new DomainError('VALIDATION_FAILED', 400, 'The message is not valid', flatten(errors));
+  if (errors.length > 0) throw new DomainError('VALIDATION_FAILED', 400, 'The message is not valid', flattenValidationErrors(errors));
   return instance;
 }

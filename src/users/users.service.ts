@@ -9,15 +9,12 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthUser, PrivilegeLevel, Role } from '../auth/auth-user';
 import { DomainError } from '../infra/http/domain-error';
-import { decodeCursor, toPage, type Page } from '../infra/http/pagination';
+import { decodeCursor, isTimestampText, isUuidText, toPage, type Page } from '../infra/http/pagination';
 import { runInTransaction } from '../infra/database/transaction';
 import { RevocationService, waitForClockToPass } from '../auth/revocation/revocation.service';
 import { AuditService } from '../security/audit/audit.service';
 import { UsersRepository } from './users.repository';
 import type { User } from './user';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2})?|Z)?$/;
 
 @Injectable()
 export class UsersService {
@@ -90,11 +87,7 @@ export class UsersService {
   async list(limit: number, cursor?: string): Promise<Page<User>> {
     let after: [string, string] | undefined;
     if (cursor) {
-      const [at, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
-      if (!PG_TIMESTAMP.test(at) || !UUID.test(id)) {
-        throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'cursor', message: 'cursor is not valid' }]);
-      }
-      after = [at, id];
+      after = decodeCursor(cursor, ['string', 'string'], ([at, id]) => isTimestampText(String(at)) && isUuidText(String(id))) as [string, string];
     }
     const rows = await this.users.list(limit, after);
     return toPage(rows, limit, (r) => r.key, (r) => r.user);

@@ -1,5 +1,5 @@
 import { DomainError } from './domain-error';
-import { decodeCursor, encodeCursor, toPage } from './pagination';
+import { decodeCursor, encodeCursor, isBigintText, isTimestampText, isUuidText, toPage } from './pagination';
 
 describe('cursor pagination', () => {
   it('round-trips a sort key through an opaque URL-safe cursor', () => {
@@ -56,5 +56,36 @@ describe('cursor pagination', () => {
         (r) => r,
       ),
     ).toEqual({ items: [], nextCursor: null });
+  });
+});
+
+// Keys PostgreSQL casts: what passes must cast, or a crafted cursor is a 500 (found by a review).
+describe('cursor key checks', () => {
+  it.each(['2026-12-03 17:22:53.123456+00', '2026-12-03 17:22:53+05:30', '2024-02-29T23:59:59Z', '2026-12-03 17:22:53', '0001-01-01 00:00:00+15:59'])(
+    'accepts the timestamp %s',
+    (text) => expect(isTimestampText(text)).toBe(true),
+  );
+
+  it.each([
+    ['month 13', '2026-13-01 00:00:00+00'],
+    ['day 31 of a 30-day month', '2026-11-31 00:00:00+00'],
+    ['29 February of a common year', '2100-02-29 00:00:00+00'],
+    ['hour 99', '2026-12-03 99:00:00+00'],
+    ['second 60', '2026-12-03 10:00:60+00'],
+    ['offset +99', '2026-12-03 10:00:00+99'],
+    ['year 0', '0000-01-01 00:00:00+00'],
+    ['trailing text', '2026-12-03 10:00:00+00 BC'],
+  ])('refuses a timestamp with %s', (_, text) => expect(isTimestampText(text)).toBe(false));
+
+  it('accepts bigint ids up to int8 and UUIDs only in their canonical form', () => {
+    expect(isBigintText('0')).toBe(true);
+    expect(isBigintText('9223372036854775807')).toBe(true);
+    expect(isBigintText('9223372036854775808')).toBe(false);
+    expect(isBigintText('9999999999999999999')).toBe(false);
+    expect(isBigintText('007')).toBe(false);
+    expect(isBigintText('-1')).toBe(false);
+    expect(isUuidText('8f14e45f-ceea-4e7a-9a1b-0d1c2b3a4f5e')).toBe(true);
+    expect(isUuidText('-'.repeat(36))).toBe(false);
+    expect(isUuidText('8f14e45fceea4e7a9a1b0d1c2b3a4f5e0000')).toBe(false);
   });
 });

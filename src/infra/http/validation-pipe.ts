@@ -3,8 +3,9 @@
  * instantiated with their declared types, and every problem becomes one VALIDATION_FAILED
  * problem+json with a `field` path per message. Submitted values never appear in the error.
  */
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { DomainError, type FieldProblem } from './domain-error';
+import { inputShapeProblem } from './input-shape';
 
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((e) => {
@@ -21,7 +22,15 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  * pipe chain, for nothing. validated-params.nest-spec.ts checks that every DTO parameter
  * of every route carries it.
  */
-export const VALIDATE = new ValidationPipe({
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const problem = inputShapeProblem(value, metadata.type === 'custom' ? 'value' : metadata.type);
+    if (problem) throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [problem]);
+    return super.transform(value, metadata);
+  }
+}
+
+export const VALIDATE = new RequestValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   // Explicit although class-validator's default: a body that is not an object of the DTO fails.

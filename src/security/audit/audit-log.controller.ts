@@ -7,6 +7,7 @@ import type { AuditLogEntry } from './audit-log.repository';
 import { AuditLogService } from './audit-log.service';
 import { AuditLogQueryDto, AuditPageDto } from './dto/audit-log.dto';
 import { VALIDATE } from '../../infra/http/validation-pipe';
+import { parseInstant } from '../../infra/http/instant.validator';
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -23,7 +24,7 @@ export class AuditLogController {
   @ApiForbiddenResponse({ type: ProblemDto, description: 'FORBIDDEN (not an ADMIN)' })
   list(@Query(VALIDATE) q: AuditLogQueryDto): Promise<Page<AuditLogEntry>> {
     return this.auditLog.list(
-      { userId: q.userId, action: q.action, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
+      { userId: q.userId, action: q.action, from: parseInstant(q.from), to: parseInstant(q.to) },
       q.limit ?? DEFAULT_PAGE_LIMIT,
       q.cursor,
     );

@@ -5,7 +5,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../infra/http/domain-error';
-import { decodeCursor, toPage, type Page } from '../../infra/http/pagination';
+import { decodeCursor, isBigintText, toPage, type Page } from '../../infra/http/pagination';
 import { AuditLogRepository, type AuditLogEntry, type AuditLogFilter } from './audit-log.repository';
 
 @Injectable()
@@ -18,11 +18,7 @@ export class AuditLogService {
     }
     let beforeId: string | undefined;
     if (cursor) {
-      const [id] = decodeCursor(cursor, ['string']) as [string];
-      if (!/^\d{1,19}$/.test(id)) {
-        throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [{ field: 'cursor', message: 'cursor is not valid' }]);
-      }
-      beforeId = id;
+      [beforeId] = decodeCursor(cursor, ['string'], ([id]) => isBigintText(String(id))) as [string];
     }
     const rows = await this.entries.find({ ...filter, beforeId }, limit + 1);
     return toPage(rows, limit, (r) => [r.id], (r) => r);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsUUID, MaxLength } from 'class-validator';
+import { IsOptional, IsUUID, MaxLength } from 'class-validator';
+import { IsInstant } from '../../../infra/http/instant.validator';
 import { CURSOR, IP, PatternField, REQUEST_ID, text, TIMESTAMP, UPPER_SNAKE, UUID } from '../../../infra/http/openapi/fields';
 import { MAX_PAGE_LIMIT } from '../../../infra/http/pagination';
 import { PageQueryDto } from '../../../infra/http/page-query.dto';
@@ -19,13 +20,13 @@ export class AuditLogQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ ...TIMESTAMP, description: 'Entries at or after this time' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   @MaxLength(TIMESTAMP.maxLength)
   from?: string;
 
   @ApiPropertyOptional({ ...TIMESTAMP, description: 'Entries before this time' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   @MaxLength(TIMESTAMP.maxLength)
   to?: string;
 }
