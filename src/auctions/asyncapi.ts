@@ -53,7 +53,7 @@ function refusalAck(codes: string[], fieldProblem: Schema): Schema {
       code: { type: 'string', enum: codes },
       message: { type: 'string', maxLength: 1000 },
       errors: { type: 'array', maxItems: 1000, items: fieldProblem, description: 'Field problems of VALIDATION_FAILED' },
-      retryAfter: { type: 'integer', minimum: 0, maximum: 86_400, description: 'RATE_LIMIT_EXCEEDED: seconds until the bid budget frees a call' },
+      retryAfter: { type: 'integer', minimum: 0, maximum: 86_400, description: 'RATE_LIMIT_EXCEEDED: seconds until the bid budget frees a call; IP_BLOCKED: seconds until the block ends' },
     },
     ['ok', 'code', 'message'],
     'The event was refused; nothing changed',
@@ -83,7 +83,7 @@ export function buildAsyncApiDocument(openapi: OpenAPIObject): Schema {
 
   const messages = {
     auctionJoin: message('auction:join', 'Join an auction room', object({ auctionId: UUID, lastSeq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Highest seq the client already has: every later event is re-sent first, in order' } }, ['auctionId'])),
-    auctionJoinAck: message('auction:join ack', 'Joined (with the auction) or refused', ackOf(object({ ok: { const: true }, auction: shared('AuctionResponse') }), ['NOT_FOUND'])),
+    auctionJoinAck: message('auction:join ack', 'Joined (with the auction) or refused', ackOf(object({ ok: { const: true }, auction: shared('AuctionResponse') }), ['NOT_FOUND', 'IP_BLOCKED'])),
     auctionLeave: message('auction:leave', 'Leave an auction room', object({ auctionId: UUID })),
     auctionLeaveAck: message('auction:leave ack', 'Left', ackOf(object({ ok: { const: true } }), [])),
     bidPlace: message('bid:place', 'Place a bid (same rules and budget as POST /api/v1/auctions/{id}/bids)', object({ auctionId: UUID, amount: AMOUNT_IN })),
@@ -91,7 +91,7 @@ export function buildAsyncApiDocument(openapi: OpenAPIObject): Schema {
       'bid:place ack',
       'The accepted bid, or why it was refused',
       ackOf(object({ ok: { const: true }, bid: shared('BidResponse') }), [
-        'NOT_FOUND', 'AUCTION_NOT_OPEN', 'BID_TOO_LOW', 'BUDGET_EXCEEDED', 'NOT_A_PARTICIPANT', 'RATE_LIMIT_EXCEEDED', 'EMAIL_NOT_VERIFIED',
+        'NOT_FOUND', 'AUCTION_NOT_OPEN', 'BID_TOO_LOW', 'BUDGET_EXCEEDED', 'NOT_A_PARTICIPANT', 'RATE_LIMIT_EXCEEDED', 'EMAIL_NOT_VERIFIED', 'IP_BLOCKED',
       ]),
     ),
     bidUpdate: message('bid_update', 'A bid was accepted', object({ auctionId: UUID, seq: SEQ, bidId: UUID, amount: MONEY, bidderId: UUID, endsAt: { ...TIMESTAMP, description: 'End after this bid (anti-snipe may have moved it)' }, at: TIMESTAMP })),
@@ -102,7 +102,16 @@ export function buildAsyncApiDocument(openapi: OpenAPIObject): Schema {
     connectError: message(
       'connect_error',
       'The handshake was refused (Socket.IO delivers it as an Error whose message is the code)',
-      object({ message: { type: 'string', enum: ['UNAUTHENTICATED', 'EMAIL_NOT_VERIFIED'] }, data: object({ code: { type: 'string', enum: ['UNAUTHENTICATED', 'EMAIL_NOT_VERIFIED'] } }) }),
+      object({
+        message: { type: 'string', enum: ['UNAUTHENTICATED', 'EMAIL_NOT_VERIFIED', 'IP_BLOCKED'] },
+        data: object(
+          {
+            code: { type: 'string', enum: ['UNAUTHENTICATED', 'EMAIL_NOT_VERIFIED', 'IP_BLOCKED'] },
+            retryAfter: { type: 'integer', minimum: 1, maximum: 86_400, description: 'IP_BLOCKED: seconds until the block ends' },
+          },
+          ['code'],
+        ),
+      }),
     ),
   };
 

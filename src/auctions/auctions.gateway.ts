@@ -7,6 +7,8 @@
  * become {ok:false, code}, dependency faults {ok:false, code:'SERVICE_UNAVAILABLE', retryAfter}
  * (logged once per burst by the OutageLog), anything unexpected {ok:false, code:'INTERNAL'}.
  * bid:place uses the same service method, rules and throttling budget as the REST endpoint.
+ * The handshake is an HTTP request of its client IP like any other (counted in the IP window, and
+ * refused with IP_BLOCKED while the IP is blocked); joins and bids of a blocked IP are refused too.
  */
 import { type BeforeApplicationShutdown, Inject } from '@nestjs/common';
 import {
@@ -29,7 +31,9 @@ import { LOGGER } from '../infra/logging/logging.module';
 import { StoreUnavailableError } from '../infra/redis/resilient-store';
 import { dependencyFault, serviceUnavailable } from '../infra/resilience/dependency-fault';
 import { OutageLog } from '../infra/resilience/outage-log';
+import { IpProtectionService } from '../security/ip-protection/ip-protection.service';
 import { RateLimitService, type RateLimitDecision } from '../security/throttling/rate-limit.service';
+import { rawClientIp } from '../security/throttling/throttlers';
 import { AuctionEventsRelay } from './auction-events.relay';
 import { AuctionTimersService } from './auction-timers.service';
 import { AuctionMetrics } from './auctions.metrics';
@@ -44,14 +48,18 @@ export type Ack =
   | { ok: false; code: string; message: string; errors?: FieldProblem[]; retryAfter?: number };
 
 interface SocketState {
+  /** The client IP of the handshake (X-Forwarded-For only from TRUST_PROXY). */
+  ip: string;
   user: AuthUser;
   expiresAt?: number;
   expiryTimer?: NodeJS.Timeout;
 }
 
-function refusal(code: 'UNAUTHENTICATED' | 'EMAIL_NOT_VERIFIED'): Error {
+function refusal(code: 'UNAUTHENTICATED' | 'EMAIL_NOT_VERIFIED'): Error;
+function refusal(code: 'IP_BLOCKED', retryAfter: number): Error;
+function refusal(code: string, retryAfter?: number): Error {
   const err = new Error(code) as Error & { data?: unknown };
-  err.data = { code };
+  err.data = retryAfter === undefined ? { code } : { code, retryAfter };
   return err;
 }
 
@@ -79,13 +87,18 @@ export class AuctionsGateway
     private readonly config: AppConfig,
     private readonly outages: OutageLog,
     private readonly revocations: RevocationService,
+    private readonly ipProtection: IpProtectionService,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.clientIp = rawClientIp(config.get('TRUST_PROXY'));
+  }
 
   private server?: Server;
+  private readonly clientIp: (req: Socket['request']) => string;
 
   afterInit(server: Server): void {
     this.server = server;
+    server.use((socket, next) => this.admitAddress(socket, next));
     server.use((socket, next) => this.authenticate(socket, next));
     this.relay.attach(server);
     this.timers.attach(server);
@@ -106,6 +119,23 @@ export class AuctionsGateway
     socket.disconnect(true);
   }
 
+  /**
+   * Counts the handshake in its IP's window, before the token is looked at (as the HTTP guard
+   * runs before the auth guard). If the limiter cannot answer, the connection goes on: the `ip`
+   * window never fails closed.
+   */
+  private admitAddress(socket: Socket, next: (err?: Error) => void): void {
+    const ip = this.clientIp(socket.request);
+    (socket.data as Partial<SocketState>).ip = ip;
+    this.ipProtection.admit(ip).then(
+      (blocked) => next(blocked ? refusal('IP_BLOCKED', Number(blocked.headers?.['Retry-After'])) : undefined),
+      (err: unknown) => {
+        this.logger.warn({ err: String(err) }, 'socket handshake: IP window unavailable');
+        next();
+      },
+    );
+  }
+
   /** An error passed to next() refuses the connection: the client gets connect_error with this message. */
   private authenticate(socket: Socket, next: (err?: Error) => void): void {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
@@ -122,7 +152,7 @@ export class AuctionsGateway
       return next(refusal('UNAUTHENTICATED'));
     }
     if (!user.emailVerified) return next(refusal('EMAIL_NOT_VERIFIED'));
-    const state: SocketState = { user, expiresAt: tokenExpiryMs(token) };
+    const state: SocketState = { ip: (socket.data as SocketState).ip, user, expiresAt: tokenExpiryMs(token) };
     socket.data = state;
     next();
   }
@@ -156,6 +186,7 @@ export class AuctionsGateway
   joinAuction(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
     return this.answer('auction:join', async () => {
       const user = this.userOf(socket);
+      await this.refuseBlockedAddress(socket);
       const msg = await parseMessage(JoinAuctionMessage, body);
       const auction = await this.relay.join(socket, user.id, msg.auctionId, msg.lastSeq);
       if (!auction) throw new DomainError('NOT_FOUND', 404, 'No such auction');
@@ -177,6 +208,7 @@ export class AuctionsGateway
   placeBid(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
     return this.answer('bid:place', async () => {
       const user = this.userOf(socket);
+      await this.refuseBlockedAddress(socket);
       // Counted before validation, as the HTTP guard counts before the validation pipe.
       const decision = await this.consumeBidBudget(user.id);
       if (!decision.allowed) {
@@ -208,6 +240,12 @@ export class AuctionsGateway
     this.tokens.countRejection(verdict.reason);
     this.endSession(socket);
     throw new DomainError('UNAUTHENTICATED', 401, 'The session has ended');
+  }
+
+  /** 403 IP_BLOCKED (as an ack) while the socket's IP is blocked: it was admitted before the block. */
+  private async refuseBlockedAddress(socket: Socket): Promise<void> {
+    const blocked = await this.ipProtection.refusalWhileBlocked((socket.data as SocketState).ip);
+    if (blocked) throw blocked;
   }
 
   /** Same budget and subject as REST (`user:<id>`). If the limiter's store fails, RATE_LIMIT_FAIL_MODE decides. */

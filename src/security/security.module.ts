@@ -38,6 +38,6 @@ import { throttlerOptions } from './throttling/throttlers';
     // before the auth guard). Never add it with @UseGuards as well: that would count twice.
     { provide: APP_GUARD, useClass: ThrottlingGuard },
   ],
-  exports: [RateLimitService, SecurityEventsService],
+  exports: [RateLimitService, SecurityEventsService, IpProtectionService],
 })
 export class SecurityModule {}

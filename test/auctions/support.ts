@@ -177,7 +177,7 @@ export function recordSocket(socket: Socket): RecordingSocket {
 export function connect(
   baseUrl: string,
   token: string | undefined,
-  opts: { reconnection?: boolean } = {},
+  opts: { reconnection?: boolean; headers?: Record<string, string> } = {},
 ): Promise<RecordingSocket> {
   const socket = io(baseUrl, {
     path: '/api/socket.io',
@@ -185,6 +185,7 @@ export function connect(
     auth: token === undefined ? {} : { token },
     reconnection: opts.reconnection ?? false,
     forceNew: true,
+    ...(opts.headers ? { extraHeaders: opts.headers } : {}),
   });
   const recording = recordSocket(socket);
   return new Promise((resolve, reject) => {
@@ -207,9 +208,10 @@ export function connect(
 export async function refusal(
   baseUrl: string,
   token: string | undefined,
+  opts: { headers?: Record<string, string> } = {},
 ): Promise<{ message: string; active: boolean }> {
   try {
-    const s = await connect(baseUrl, token);
+    const s = await connect(baseUrl, token, opts);
     s.close();
     return { message: 'connected', active: true };
   } catch (err) {

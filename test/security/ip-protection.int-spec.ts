@@ -4,9 +4,10 @@
  * C trusts 127.0.0.1 as a proxy (so X-Forwarded-For names the client). IP_BLOCK_THRESHOLD is
  * 20/60 here, the route budget `status` 3/60 and ABUSE_THRESHOLD 5/300.
  */
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { api, createDatabase, createUser, sleep, sql, startApp, startRedis, type AppProcess, type RedisServer, type TestUser } from '../harness';
 import { eventually, expectSecurityHeaders, metricSum, range } from './helpers';
+import { connect, emitAck, refusal } from '../auctions/support';
 
 const ADMIN_ROUTE = '/api/v1/admin/security';
 const STATUS_ROUTE = '/api/v1/security/rate-limit';
@@ -174,5 +175,38 @@ describe('IP protection across replicas', () => {
     expectSecurityHeaders(notFoundBlocked.headers, 'a 403 IP_BLOCKED on an unknown route');
     // Another client behind the same proxy is unaffected.
     expect((await api(c.baseUrl, 'GET', '/api/v1/no-such-route', { headers: { 'x-forwarded-for': '203.0.113.78' } })).status).toBe(404);
+  });
+
+  // Found by a review: engine.io answers /api/socket.io before Fastify, so no guard or hook saw a
+  // handshake, and a blocked IP went on bidding over its sockets (DESIGN §5: "same rules and
+  // limits as REST"; PITFALLS: limit connects in io.use).
+  it('counts Socket.IO handshakes in the IP window; a blocked IP cannot connect, join or bid', async () => {
+    const ip = { headers: { 'x-forwarded-for': randomIp() } };
+    const user = await createUser(dbUrl);
+    const early = await connect(c.baseUrl, user.token, ip); // request 1 of the IP's 20
+    try {
+      for (const _ of range(19)) (await connect(c.baseUrl, user.token, ip)).close();
+      // The 21st request of that IP, a handshake, blocks it; REST shares the window and the block.
+      expect(await refusal(c.baseUrl, user.token, ip)).toEqual({ message: 'IP_BLOCKED', active: false });
+      const rest = await api(c.baseUrl, 'GET', STATUS_ROUTE, { token: user.token, ...ip });
+      expect(rest.body).toMatchObject({ status: 403, code: 'IP_BLOCKED' });
+
+      // A socket opened before the block is refused too, with the block's remaining time.
+      for (const [event, payload] of [
+        ['auction:join', { auctionId: randomUUID() }],
+        ['bid:place', { auctionId: randomUUID(), amount: '5.00' }],
+      ] as const) {
+        const ack = await emitAck(early.socket, event, payload);
+        expect({ event, ack }).toMatchObject({ event, ack: { ok: false, code: 'IP_BLOCKED' } });
+        expect(ack.retryAfter).toBeGreaterThan(880);
+        expect(ack.retryAfter).toBeLessThanOrEqual(900);
+      }
+      // Another client behind the same proxy connects and is judged by the auction rules.
+      const other = await connect(c.baseUrl, user.token, { headers: { 'x-forwarded-for': randomIp() } });
+      expect(await emitAck(other.socket, 'auction:join', { auctionId: randomUUID() })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+      other.close();
+    } finally {
+      early.close();
+    }
   });
 });

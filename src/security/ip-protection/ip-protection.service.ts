@@ -1,18 +1,22 @@
 /**
  * IP protection (DESIGN.md §7): more than IP_BLOCK_THRESHOLD requests in its window from one
  * client IP blocks that IP for IP_BLOCK_DURATION_S on every replica. Counting and blocking happen
- * in the throttling guard's `ip` throttler (one atomic script per request); this service owns
- * what follows from a block — one audit entry and one metric increment per block, written by the
- * replica whose request started it — and the ADMIN view of blocks.
+ * in the throttling guard's `ip` throttler (one atomic script per request), and here for the
+ * requests no guard sees: unmatched routes and Socket.IO handshakes (`admit`). Socket.IO events
+ * ride on an admitted connection and are not requests: they are refused while their IP is blocked
+ * (`refusalWhileBlocked`), so a blocked client cannot go on bidding over a socket it opened
+ * before. This service also owns what follows from a block — one audit entry and one metric
+ * increment per block, written by the replica whose request started it — and the ADMIN view.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
+import { AppConfig } from '../../config/config.service';
 import { DomainError } from '../../infra/http/domain-error';
 import { LOGGER } from '../../infra/logging/logging.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import { AuditService } from '../audit/audit.service';
-import { SharedThrottlerStorage } from '../throttling/shared-throttler.storage';
+import { IP_THROTTLER, SharedThrottlerStorage } from '../throttling/shared-throttler.storage';
 import { ipSubject } from '../throttling/subjects';
 
 export interface BlockedIp {
@@ -23,14 +27,40 @@ export interface BlockedIp {
 @Injectable()
 export class IpProtectionService {
   private readonly blocksTotal: Counter;
+  private readonly enabled: boolean;
+  private readonly window: { limit: number; windowMs: number; blockMs: number };
 
   constructor(
     private readonly storage: SharedThrottlerStorage,
     private readonly audit: AuditService,
     metrics: MetricsService,
+    config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.blocksTotal = metrics.counter('ip_blocks_total', 'Client IPs blocked for exceeding IP_BLOCK_THRESHOLD (counted once per block, by the replica that started it)');
+    this.enabled = config.get('ENABLE_RATE_LIMITING');
+    const { limit, windowMs } = config.get('IP_BLOCK_THRESHOLD');
+    this.window = { limit, windowMs, blockMs: config.get('IP_BLOCK_DURATION_S') * 1000 };
+  }
+
+  /**
+   * Counts one request of `ip` in the IP window, as the throttling guard counts a routed one:
+   * the 403 IP_BLOCKED to answer (a block that starts now is reported), or undefined to go on.
+   */
+  async admit(ip: string): Promise<DomainError | undefined> {
+    if (!this.enabled) return undefined;
+    const { limit, windowMs, blockMs } = this.window;
+    const record = await this.storage.increment(ipSubject(ip), windowMs, limit, blockMs, IP_THROTTLER);
+    if (!record.isBlocked) return undefined;
+    if (record.blockedNow) this.blockStarted(ip, record.timeToBlockExpire);
+    return this.blockedError(record.timeToBlockExpire);
+  }
+
+  /** The 403 IP_BLOCKED while `ip` is blocked, counting nothing (one read of the block's TTL). */
+  async refusalWhileBlocked(ip: string): Promise<DomainError | undefined> {
+    if (!this.enabled) return undefined;
+    const ms = await this.storage.blockedForMs(ipSubject(ip));
+    return ms > 0 ? this.blockedError(Math.max(1, Math.ceil(ms / 1000))) : undefined;
   }
 
   /** Called exactly once per block (the storage decides atomically which request started it). */

@@ -76,6 +76,11 @@ export class SharedThrottlerStorage implements ThrottlerStorage {
     return this.store.run((s) => s.windowUsage(windowKey(key), windowMs), this.failClosed ? 'fail' : 'fallback');
   }
 
+  /** How long `key` stays blocked, in ms (0: not blocked); no hit is added. */
+  async blockedForMs(key: string): Promise<number> {
+    return Math.max(0, await this.store.ttl(blockKey(key)));
+  }
+
   /** Subjects blocked right now whose key starts with `prefix` (e.g. `ip:`). */
   async blocked(prefix: string): Promise<BlockedSubject[]> {
     const keys = await this.store.keys(`rl-block:{${prefix}`);

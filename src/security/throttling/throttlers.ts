@@ -7,6 +7,8 @@
  */
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import { normalizeIp, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/config.service';
@@ -25,6 +27,16 @@ export function budgetOf(context: ExecutionContext): RateLimitBudget | undefined
 /** The client IP Fastify derived (X-Forwarded-For only from TRUST_PROXY); IPv6 reduced to its /64. */
 export function clientIp(req: Pick<FastifyRequest, 'ip'>): string {
   return normalizeIp(req.ip);
+}
+
+/**
+ * The client IP of a request Fastify never sees (a Socket.IO handshake: engine.io answers it on
+ * the Node server first), derived as Fastify derives `request.ip` from the same TRUST_PROXY list.
+ */
+export function rawClientIp(trustProxy: string[]): (req: IncomingMessage) => string {
+  if (trustProxy.length === 0) return (req) => normalizeIp(req.socket.remoteAddress ?? '');
+  const trusted = proxyAddr.compile(trustProxy);
+  return (req) => normalizeIp(proxyAddr(req, trusted));
 }
 
 export function throttlerOptions(config: AppConfig, storage: SharedThrottlerStorage): ThrottlerModuleOptions {
