@@ -151,7 +151,7 @@ export class AuctionsGateway
       this.tokens.countRejection(verdict.reason);
       return next(refusal('UNAUTHENTICATED'));
     }
-    if (!user.emailVerified) return next(refusal('EMAIL_NOT_VERIFIED'));
+    if (!verdict.user.emailVerified) return next(refusal('EMAIL_NOT_VERIFIED'));
     const state: SocketState = { ip: (socket.data as SocketState).ip, user, expiresAt: tokenExpiryMs(token) };
     socket.data = state;
     next();

@@ -12,6 +12,7 @@ import { MailService } from '../infra/mail/mail.service';
 import { AuditService } from '../security/audit/audit.service';
 import type { User } from '../users/user';
 import { UsersService } from '../users/users.service';
+import { RevocationService, waitForClockToPass } from './revocation/revocation.service';
 import type { Role } from './auth-user';
 import { verificationMail } from './auth-mails';
 import { AuthMetrics } from './auth.metrics';
@@ -40,6 +41,7 @@ export class RegistrationService {
     private readonly mail: MailService,
     private readonly audit: AuditService,
     private readonly metrics: AuthMetrics,
+    private readonly revocations: RevocationService,
   ) {}
 
   async signUp(input: { email: string; password: string; displayName?: string }): Promise<User> {
@@ -70,19 +72,26 @@ export class RegistrationService {
     }
   }
 
-  /** Uses a verification token (once, before it expires) and marks the email verified. */
+  /**
+   * Uses a verification token (once, before it expires) and marks the email verified. Tokens
+   * issued before it (with `ev: false`) pass (verified) routes on every replica within a second,
+   * like a role change (stamped under the row lock the UPDATE holds; see UsersService).
+   */
   async verifyEmail(token: string): Promise<User> {
     if (!isOpaqueTokenShape(token)) return this.invalid();
-    const user = await runInTransaction(this.ds, async (tx) => {
+    const done = await runInTransaction(this.ds, async (tx) => {
       const userId = await this.repo.consumeEmailToken(tx, hashToken(token), 'VERIFY_EMAIL');
       if (!userId) return undefined;
       const verified = await this.users.markEmailVerified(tx, userId);
       await this.audit.record(tx, { userId, action: 'AUTH_EMAIL_VERIFIED', details: { email: verified.email } });
-      return verified;
+      const at = Date.now();
+      await waitForClockToPass(at);
+      return { user: verified, at };
     });
-    if (!user) return this.invalid();
+    if (!done) return this.invalid();
+    await this.revocations.changeAuthorization(done.user.id, done.at, done.user);
     this.metrics.record('verify', 'success');
-    return user;
+    return done.user;
   }
 
   private invalid(): never {

@@ -1,7 +1,7 @@
 /**
  * Users (DESIGN.md §4). Any signed-in user reads and edits their own profile and reads their
  * own audit trail; ADMIN lists users and changes roles and privilege levels. Role and level
- * changes reach the user's access token at their next refresh.
+ * changes apply on every replica within a second: tokens already issued act with the new ones.
  */
 import { ApiUuidParam } from '../infra/http/openapi/fields';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
@@ -91,10 +91,8 @@ export class UsersController {
 
   @Patch(':id/roles')
   @ApiUuidParam()
-
-  @ApiUuidParam()
   @Roles('ADMIN')
-  @ApiOperation({ summary: "Replace a user's roles (ADMIN); effective at the user's next token refresh" })
+  @ApiOperation({ summary: "Replace a user's roles (ADMIN); tokens already issued act with the change within a second, on every replica" })
   @ApiOkResponse({ type: UserProfileDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED' })
   @ApiForbiddenResponse({ type: ProblemDto, description: 'FORBIDDEN (not an ADMIN)' })
@@ -106,10 +104,8 @@ export class UsersController {
 
   @Patch(':id/privilege-level')
   @ApiUuidParam()
-
-  @ApiUuidParam()
   @Roles('ADMIN')
-  @ApiOperation({ summary: "Change a user's privilege level (ADMIN); effective at the user's next token refresh" })
+  @ApiOperation({ summary: "Change a user's privilege level (ADMIN); tokens already issued act with the change within a second, on every replica" })
   @ApiOkResponse({ type: UserProfileDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'VALIDATION_FAILED' })
   @ApiForbiddenResponse({ type: ProblemDto, description: 'FORBIDDEN (not an ADMIN)' })

@@ -132,7 +132,7 @@ export class UsersService {
       await waitForClockToPass(stamp);
       return { user: changed, at: stamp };
     });
-    await this.revocations.changeAuthorization(user.id, at, user.roles, user.privilegeLevel);
+    await this.revocations.changeAuthorization(user.id, at, user);
     return user;
   }
 }

@@ -6,9 +6,9 @@
  * with the new roles on both within 1 s. The slowest publish → refusal seen is logged.
  */
 import { createHash } from 'node:crypto';
-import { api, createDatabase, createUser, sharedRedisUrl, sql, startApp, type AppProcess } from '../harness';
+import { api, createDatabase, createUser, sharedRedisUrl, sleep, sql, startApp, type AppProcess } from '../harness';
 import { connect, type RecordingSocket } from '../auctions/support';
-import { AUTH_TEST_ENV, PASSWORD } from './auth-helpers';
+import { AUTH_TEST_ENV, PASSWORD, signIn, signUp } from './auth-helpers';
 import { ADMIN_ROUTE, everyReplicaAnswers, metric, session, untilEveryReplica, untilSessionEnded, verifiedAccount, type Account } from './revocation-support';
 
 describe('revocation on every replica', () => {
@@ -152,5 +152,27 @@ describe('revocation on every replica', () => {
     await everyReplicaAnswers([a, b], customer.token, 403, ADMIN_ROUTE);
     await api(a.baseUrl, 'PATCH', `/api/v1/users/${customer.id}/roles`, { token: boss.token, body: { roles: ['ADMIN'] } });
     await untilEveryReplica([a, b], customer.token, 200, { path: ADMIN_ROUTE });
+  });
+
+  // Found by a review: the token's `ev` claim was the only source, so a user who had just
+  // verified got 403 EMAIL_NOT_VERIFIED until the next refresh or sign-in.
+  it('verifying the email lets tokens issued before it through (verified) routes and sockets on both replicas within 1 s', async () => {
+    const { email } = await signUp(a.baseUrl);
+    const early = await signIn(b.baseUrl, email);
+    await everyReplicaAnswers([a, b], early.accessToken, 403, '/api/v1/accounts');
+    await expect(connect(a.baseUrl, early.accessToken)).rejects.toThrow('EMAIL_NOT_VERIFIED');
+
+    // The verification mail is logged (no SMTP_URL) by whichever replica's outbox sent it.
+    let token: string | undefined;
+    for (const deadline = Date.now() + 10_000; token === undefined && Date.now() < deadline; await sleep(100)) {
+      const line = `${a.output()}\n${b.output()}`.split('\n').find((l) => l.includes(email) && l.includes('/api/v1/auth/verify?token='));
+      if (line) token = new URL((JSON.parse(line) as { mail: { link: string } }).mail.link).searchParams.get('token') ?? undefined;
+    }
+    expect(token).toBeDefined();
+    expect((await api(a.baseUrl, 'POST', '/api/v1/auth/verify', { body: { token } })).status).toBe(200);
+
+    delays.verification = await untilEveryReplica([a, b], early.accessToken, 200, { path: '/api/v1/accounts' });
+    expect(delays.verification).toBeLessThanOrEqual(1_000);
+    await socketsOn(early.accessToken); // the handshake passes now too
   });
 });

@@ -59,6 +59,7 @@ describe('sign-up, verification and sign-in', () => {
     it.each([
       ['too short', 'Ab1!xyz'],
       ['too long', `Ab1!${'x'.repeat(125)}`],
+      ['longer than the 4,096 characters the schema shows', `Ab1!${'x'.repeat(5_000)}`],
       ['no upper-case letter', 'c0rrect-horse!'],
       ['no lower-case letter', 'C0RRECT-HORSE!'],
       ['no digit', 'Correct-Horse!'],

@@ -1,7 +1,8 @@
 /**
  * Global guard 3 of 3: routes marked @Verified() (DESIGN.md "(verified)") answer 403
- * EMAIL_NOT_VERIFIED to a caller whose token says the email is not verified. The claim is
- * refreshed with the token: after verifying, the next refresh or sign-in carries it.
+ * EMAIL_NOT_VERIFIED to a caller whose email is not verified: the token's claim, unless the
+ * revocation state knows better (a verification after the token was issued is an `authz` record,
+ * so the caller need not sign in again).
  */
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';

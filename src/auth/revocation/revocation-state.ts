@@ -6,8 +6,9 @@
  * - `session`: a refresh family (session) was ended — every access token carrying it is void.
  * - `user`: "tokens of this user issued at or before `at` are void", except those of `keep`
  *   (the session that changed its own password survives).
- * - `authz`: the user's roles and privilege level changed at `at`; tokens issued at or before
- *   `at` are judged with these values instead of their claims.
+ * - `authz`: the user's roles, privilege level or email verification changed at `at`; tokens
+ *   issued at or before `at` are judged with these values instead of their claims (a record
+ *   written before `emailVerified` existed leaves the token's own claim).
  *
  * Same-instant rule: a token is affected when its issue time (ms, from the token's `iat`) is
  * <= `at`. Writers stamp `at` while holding the user's row lock and do not commit before the
@@ -20,7 +21,7 @@ import { PRIVILEGE_LEVELS, ROLES, type AuthUser, type PrivilegeLevel, type Role 
 export type RevocationRecord =
   | { kind: 'session'; familyId: string; expiresAt: number }
   | { kind: 'user'; userId: string; at: number; keep?: string; expiresAt: number }
-  | { kind: 'authz'; userId: string; at: number; roles: Role[]; privilegeLevel: PrivilegeLevel; expiresAt: number };
+  | { kind: 'authz'; userId: string; at: number; roles: Role[]; privilegeLevel: PrivilegeLevel; emailVerified?: boolean; expiresAt: number };
 
 export type Verdict = { ok: true; user: AuthUser } | { ok: false; reason: 'revoked_session' | 'revoked_user' };
 
@@ -45,7 +46,15 @@ export function parseRecord(value: unknown): RevocationRecord | undefined {
     r.roles.every((x) => (ROLES as readonly unknown[]).includes(x)) &&
     (PRIVILEGE_LEVELS as readonly unknown[]).includes(r.privilegeLevel)
   ) {
-    return { kind: 'authz', userId: r.userId, at: r.at, roles: r.roles as Role[], privilegeLevel: r.privilegeLevel as PrivilegeLevel, expiresAt: r.expiresAt };
+    return {
+      kind: 'authz',
+      userId: r.userId,
+      at: r.at,
+      roles: r.roles as Role[],
+      privilegeLevel: r.privilegeLevel as PrivilegeLevel,
+      ...(typeof r.emailVerified === 'boolean' ? { emailVerified: r.emailVerified } : {}),
+      expiresAt: r.expiresAt,
+    };
   }
   return undefined;
 }
@@ -87,7 +96,7 @@ export class RevocationState {
 
   /**
    * The hot path (every authenticated request and socket event): two or three Map lookups.
-   * Returns the user to act as (new roles/level after an authz change) or why the token is void.
+   * Returns the user to act as (new roles/level/verification after an authz change) or why the token is void.
    */
   judge(user: AuthUser): Verdict {
     const now = this.clock();
@@ -102,7 +111,9 @@ export class RevocationState {
       return { ok: false, reason: 'revoked_user' };
     }
     const a = this.authz.get(user.id);
-    if (a && a.expiresAt > now && issuedAt <= a.at) return { ok: true, user: { ...user, roles: a.roles, privilegeLevel: a.privilegeLevel } };
+    if (a && a.expiresAt > now && issuedAt <= a.at) {
+      return { ok: true, user: { ...user, roles: a.roles, privilegeLevel: a.privilegeLevel, emailVerified: a.emailVerified ?? user.emailVerified } };
+    }
     return { ok: true, user };
   }
 

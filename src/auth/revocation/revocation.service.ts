@@ -137,9 +137,13 @@ export class RevocationService implements OnModuleInit {
     return this.write({ kind: 'user', userId, at, ...(keep ? { keep } : {}), expiresAt: at + this.recordTtlMs });
   }
 
-  /** Role or level change: tokens issued at or before `at` are judged with the new values. */
-  changeAuthorization(userId: string, at: number, roles: Role[], privilegeLevel: PrivilegeLevel): Promise<void> {
-    return this.write({ kind: 'authz', userId, at, roles, privilegeLevel, expiresAt: at + this.recordTtlMs });
+  /**
+   * Role or level change, email verified: tokens issued at or before `at` are judged with the
+   * user's values as of `at` (all of them: the later record replaces the earlier one).
+   */
+  changeAuthorization(userId: string, at: number, now: { roles: Role[]; privilegeLevel: PrivilegeLevel; emailVerified: boolean }): Promise<void> {
+    const { roles, privilegeLevel, emailVerified } = now;
+    return this.write({ kind: 'authz', userId, at, roles, privilegeLevel, emailVerified, expiresAt: at + this.recordTtlMs });
   }
 
   /** Applied here at once; then stored and announced. Never throws: a failed write is retried. */
