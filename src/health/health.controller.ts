@@ -52,7 +52,7 @@ export class HealthController {
   @ApiOkResponse({ type: ProbeReportDto })
   @ApiServiceUnavailableResponse({ type: ProbeReportDto, description: 'Migrations are still pending' })
   async startup(@Res() reply: FastifyReply): Promise<void> {
-    if (this.dbState.migrationsPending) {
+    if (await this.dbState.pending()) {
       void reply.status(503).send({ status: 'error', error: { migrations: { status: 'down', message: 'pending migrations' } } });
       return;
     }

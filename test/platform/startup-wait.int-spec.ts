@@ -2,13 +2,15 @@
  * A replica started while PostgreSQL cannot be reached waits for it (DB_STARTUP_WAIT_MS, 2 min by
  * default) instead of exiting: found by the soak (seed 20261203), where replicas started during a
  * network drop exited 1 and had to be started again, as a pod would be after a CrashLoopBackOff
- * delay. What waiting cannot fix still fails the start at once.
+ * delay. What waiting cannot fix still fails the start at once. The migration CLI waits the same
+ * way, and a replica started before its migrations passes the startup probe once they are applied.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
   api,
   createDatabase,
+  migrate,
   sleep,
   sql,
   startApp,
@@ -108,6 +110,27 @@ describe('start-up while the database cannot be reached', () => {
     expect(String(err)).toContain('password authentication failed');
     expect(String(err)).not.toContain(RETRY_LINE);
     expect(Date.now() - t0).toBeLessThan(15_000);
+  }, 60_000);
+
+  // Found by a review: the probe read a flag set once at start, so a replica started before
+  // `migration:run` answered 503 until the kubelet restarted it (3 min in the chart).
+  it('a replica started before its migrations passes the startup probe once they are applied', async () => {
+    const databaseUrl = await createDatabase(undefined, { migrate: false });
+    app = await startApp({ databaseUrl });
+    const pending = await api(app.baseUrl, 'GET', '/health/startup');
+    expect(pending.status).toBe(503);
+    expect(pending.body).toMatchObject({ error: { migrations: { status: 'down' } } });
+
+    migrate(databaseUrl);
+    const t0 = Date.now();
+    let status = 0;
+    while (status !== 200 && Date.now() - t0 < 10_000) {
+      status = (await api(app.baseUrl, 'GET', '/health/startup')).status;
+      if (status !== 200) await sleep(250);
+    }
+    expect(status).toBe(200);
+    expect(logLines(app).some((l) => l.msg === 'migrations applied: the startup probe passes')).toBe(true);
+    expect((await api(app.baseUrl, 'GET', '/health/check')).body.migrationsPending).toBe(false);
   }, 60_000);
 
   describe("the migration CLI (the chart's pre-upgrade Job, retried only once)", () => {

@@ -92,7 +92,13 @@ async function openDatabase(
   shutdown.onShutdown({ name: 'database-pool', close: () => ds.destroy() });
   registerPoolGauges(ds, metrics);
   guardConnectionsWithBreaker(ds, breakers, config);
-  if (state.migrationsPending) logger.warn('database has pending migrations: run `npm run migration:run`');
+  if (state.migrationsPending) {
+    logger.warn('database has pending migrations: run `npm run migration:run`');
+    state.watch(
+      () => ds.showMigrations(),
+      () => logger.info('migrations applied: the startup probe passes'),
+    );
+  }
   return ds;
 }
 
