@@ -39,6 +39,7 @@ import { AuctionTimersService } from './auction-timers.service';
 import { AuctionMetrics } from './auctions.metrics';
 import { BiddingService } from './bidding.service';
 import { JoinAuctionMessage, LeaveAuctionMessage, PlaceBidMessage } from './dto/socket-messages';
+import { NotMemberRefusals } from './not-member.refusals';
 import { parseMessage } from './socket-validation';
 
 export const SOCKET_PATH = '/api/socket.io';
@@ -88,6 +89,7 @@ export class AuctionsGateway
     private readonly outages: OutageLog,
     private readonly revocations: RevocationService,
     private readonly ipProtection: IpProtectionService,
+    private readonly notMember: NotMemberRefusals,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.clientIp = rawClientIp(config.get('TRUST_PROXY'));
@@ -189,7 +191,7 @@ export class AuctionsGateway
       await this.refuseBlockedAddress(socket);
       const msg = await parseMessage(JoinAuctionMessage, body);
       const auction = await this.relay.join(socket, user.id, msg.auctionId, msg.lastSeq);
-      if (!auction) throw new DomainError('NOT_FOUND', 404, 'No such auction');
+      if (!auction) throw await this.notMember.auction(user.id, msg.auctionId);
       return { ok: true, auction };
     });
   }

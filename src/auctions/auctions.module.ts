@@ -10,6 +10,7 @@ import { BiddingService } from './bidding.service';
 import { LeaguesController } from './leagues.controller';
 import { LeaguesRepository } from './leagues.repository';
 import { LeaguesService } from './leagues.service';
+import { NotMemberRefusals } from './not-member.refusals';
 
 /** Leagues, auctions, bids, countdowns and the Socket.IO gateway (DESIGN.md §4 and §5). */
 @Module({
@@ -24,6 +25,7 @@ import { LeaguesService } from './leagues.service';
     BiddingService,
     AuctionTimersService,
     AuctionsGateway,
+    NotMemberRefusals,
   ],
   exports: [AuctionTimersService],
 })

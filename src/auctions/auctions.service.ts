@@ -10,6 +10,7 @@ import { runInTransaction } from '../infra/database/transaction';
 import { parseAmount } from './amount';
 import { AuctionsRepository } from './auctions.repository';
 import { LeaguesRepository } from './leagues.repository';
+import { NotMemberRefusals } from './not-member.refusals';
 import type { AuctionResponse, CreateAuctionDto } from './dto/auction.dto';
 import { toAuctionResponse } from './views';
 
@@ -19,11 +20,12 @@ export class AuctionsService {
     private readonly ds: DataSource,
     private readonly auctions: AuctionsRepository,
     private readonly leagues: LeaguesRepository,
+    private readonly notMember: NotMemberRefusals,
   ) {}
 
   async createAuction(user: AuthUser, leagueId: string, dto: CreateAuctionDto): Promise<AuctionResponse> {
     const league = await this.leagues.findForMember(this.ds, leagueId, user.id);
-    if (!league) throw new DomainError('NOT_FOUND', 404, 'No such league');
+    if (!league) throw await this.notMember.league(user.id, leagueId);
     if (league.owner_id !== user.id) throw new DomainError('FORBIDDEN', 403, 'Only the league owner creates auctions');
     const row = await this.auctions.insertAuction(this.ds, {
       leagueId,
@@ -41,18 +43,19 @@ export class AuctionsService {
     const row = await runInTransaction(this.ds, async (tx) => {
       const auction = await this.auctions.lockAuction(tx, auctionId);
       const league = auction ? await this.leagues.findForMember(tx, auction.league_id, user.id) : undefined;
-      if (!auction || !league) throw new DomainError('NOT_FOUND', 404, 'No such auction');
+      if (!auction || !league) return undefined; // answered after the transaction, without its lock
       if (league.owner_id !== user.id) throw new DomainError('FORBIDDEN', 403, 'Only the league owner starts auctions');
       const started = await this.auctions.startAuction(tx, auctionId);
       if (!started) throw new DomainError('CONFLICT', 409, `The auction is already ${auction.status}`);
       return started;
     });
+    if (!row) throw await this.notMember.auction(user.id, auctionId);
     return toAuctionResponse(row);
   }
 
   async getAuction(user: AuthUser, auctionId: string): Promise<AuctionResponse> {
     const row = await this.auctions.findForMember(this.ds, auctionId, user.id);
-    if (!row) throw new DomainError('NOT_FOUND', 404, 'No such auction');
+    if (!row) throw await this.notMember.auction(user.id, auctionId);
     return toAuctionResponse(row);
   }
 }

@@ -85,6 +85,10 @@ export class LeaguesRepository {
     return rows[0];
   }
 
+  async exists(db: Db, leagueId: string): Promise<boolean> {
+    return (await queryRows(db, `SELECT 1 FROM leagues WHERE id = $1`, [leagueId])).length > 0;
+  }
+
   /** The league, only when `userId` is one of its participants. */
   async findForMember(db: Db, leagueId: string, userId: string): Promise<LeagueRow | undefined> {
     const rows = (await queryRows(

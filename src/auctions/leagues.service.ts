@@ -21,6 +21,7 @@ import type {
   ParticipantResponse,
 } from './dto/league.dto';
 import { toLeagueResponse, toParticipantResponse } from './views';
+import { NotMemberRefusals } from './not-member.refusals';
 
 /** Unambiguous upper-case letters and digits (no 0/O, 1/I). */
 const INVITE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -52,6 +53,7 @@ export class LeaguesService {
     private readonly leagues: LeaguesRepository,
     private readonly metrics: AuctionMetrics,
     private readonly securityEvents: SecurityEventsService,
+    private readonly notMember: NotMemberRefusals,
   ) {}
 
   async createLeague(user: AuthUser, dto: CreateLeagueDto): Promise<LeagueResponse> {
@@ -86,7 +88,7 @@ export class LeaguesService {
 
   async getLeague(user: AuthUser, leagueId: string): Promise<LeagueDetailResponse> {
     const row = await this.leagues.findForMember(this.ds, leagueId, user.id);
-    if (!row) throw new DomainError('NOT_FOUND', 404, 'No such league');
+    if (!row) throw await this.notMember.league(user.id, leagueId);
     const participants = await this.leagues.listParticipants(this.ds, leagueId);
     return { ...toLeagueResponse(row), participants: participants.map(toParticipantResponse) };
   }

@@ -7,8 +7,9 @@
  * Default settings (ABUSE_THRESHOLD 50 events / 300 s, ENABLE_ABUSE_DETECTION on); only the IP
  * limiter is raised by the harness, so 127.0.0.1 is not blocked first.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { api, createDatabase, createUser, sharedRedisUrl, startApp, type AppProcess, type TestUser } from '../harness';
+import { connect, createAuction, emitAck, leagueWith } from '../auctions/support';
 
 /** A token naming `victim` that the app never signed: `alg: none`, or HS256 with a guessed key. */
 function forgedToken(victim: TestUser, how: 'unsigned' | 'wrong-key'): string {
@@ -36,11 +37,12 @@ describe('abuse detection counts refusals by guards, across replicas', () => {
     await Promise.all((replicas ?? []).map((r) => r.stop()));
   });
 
-  const flaggedIds = async (): Promise<string[]> => {
-    const res = await api<{ flaggedUsers: Array<{ userId: string }> }>(replicas[1].baseUrl, 'GET', '/api/v1/admin/security', { token: admin.token });
+  const flags = async (): Promise<Array<{ userId: string; lastEvent: string }>> => {
+    const res = await api<{ flaggedUsers: Array<{ userId: string; lastEvent: string }> }>(replicas[1].baseUrl, 'GET', '/api/v1/admin/security', { token: admin.token });
     expect(res.status).toBe(200);
-    return res.body.flaggedUsers.map((f) => f.userId);
+    return res.body.flaggedUsers;
   };
+  const flaggedIds = async (): Promise<string[]> => (await flags()).map((f) => f.userId);
 
   it('flags a CUSTOMER who calls an ADMIN-only route 55 times and fails sign-ins; ADMIN sees the flag', async () => {
     const customer = await createUser(dbUrl);
@@ -71,5 +73,53 @@ describe('abuse detection counts refusals by guards, across replicas', () => {
     // A genuine refusal afterwards must find an empty window: one event, far from 50.
     expect((await api(replicas[0].baseUrl, 'GET', '/api/v1/users', { token: victim.token })).status).toBe(403);
     expect(await flaggedIds()).not.toContain(victim.id);
+  });
+
+  // Found by a review: only someone else's accounts counted; leagues and auctions of others
+  // answered the same 404 without a security event.
+  it("flags a user probing other users' leagues and auctions (404s, REST and socket); unknown ids do not count", async () => {
+    const owner = await createUser(dbUrl);
+    const league = await leagueWith(replicas[0].baseUrl, owner, []);
+    const auction = await createAuction(replicas[0].baseUrl, owner, league.id);
+    const prober = await createUser(dbUrl);
+    const socket = await connect(replicas[1].baseUrl, prober.token);
+    const probes: Array<() => Promise<{ status: number; code: string }>> = [
+      ...[
+        ['GET', `/api/v1/leagues/${league.id}`],
+        ['GET', `/api/v1/auctions/${auction.id}`],
+        ['POST', `/api/v1/auctions/${auction.id}/start`],
+      ].map(([method, path], i) => async () => {
+        const res = await api(replicas[i % 2].baseUrl, method, path, { token: prober.token });
+        return { status: res.status, code: res.body.code };
+      }),
+      async () => {
+        const res = await api(replicas[1].baseUrl, 'POST', `/api/v1/leagues/${league.id}/auctions`, {
+          token: prober.token,
+          body: { lot: 'Lot', startingPrice: '1.00', minIncrement: '1.00', durationSeconds: 60, antiSnipeSeconds: 0 },
+        });
+        return { status: res.status, code: res.body.code };
+      },
+      async () => {
+        const ack = await emitAck(socket.socket, 'auction:join', { auctionId: auction.id });
+        return { status: 404, code: ack.code };
+      },
+    ];
+    try {
+      for (let i = 0; i < 55; i++) expect(await probes[i % probes.length]()).toEqual({ status: 404, code: 'NOT_FOUND' });
+    } finally {
+      socket.close();
+    }
+    // The same number of 404s for ids that exist nowhere: nobody's resource, no event.
+    const lost = await createUser(dbUrl);
+    for (let i = 0; i < 55; i++) {
+      const res = await api(replicas[i % 2].baseUrl, 'GET', `/api/v1/${i % 2 ? 'leagues' : 'auctions'}/${randomUUID()}`, { token: lost.token });
+      expect(res.body.code).toBe('NOT_FOUND');
+    }
+
+    const deadline = Date.now() + 5_000;
+    let flagged = await flags();
+    while (!flagged.some((f) => f.userId === prober.id) && Date.now() < deadline) flagged = await flags();
+    expect(flagged.find((f) => f.userId === prober.id)).toMatchObject({ lastEvent: 'NOT_FOUND_PROBE' });
+    expect(flagged.map((f) => f.userId)).not.toContain(lost.id);
   });
 });
