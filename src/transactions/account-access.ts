@@ -6,6 +6,7 @@
  */
 import { isStaff, type AuthUser } from '../auth/auth-user';
 import { DomainError } from '../infra/http/domain-error';
+import { ACCOUNT_NUMBER } from './cursor';
 
 export interface OwnedAccount {
   accountNumber: string;
@@ -25,6 +26,7 @@ export function isAddressable(account: OwnedAccount | undefined): account is Own
   return account !== undefined && account.kind === 'CUSTOMER';
 }
 
+/** Names the account only when it is a well-formed account number: the request is never echoed. */
 export function accountNotFound(accountNumber: string): DomainError {
-  return new DomainError('NOT_FOUND', 404, `Account ${accountNumber.slice(0, 64)} was not found`);
+  return new DomainError('NOT_FOUND', 404, ACCOUNT_NUMBER.test(accountNumber) ? `Account ${accountNumber} was not found` : 'No such account');
 }

@@ -39,7 +39,7 @@ export class TransferLimitsService {
   /** GET /transfer-limits/:privilegeLevel; an unknown level is a missing resource (404). */
   describe(level: string): { privilegeLevel: PrivilegeLevel; perTransaction: string; daily: string } {
     if (!(PRIVILEGE_LEVELS as readonly string[]).includes(level)) {
-      throw new DomainError('NOT_FOUND', 404, `No transfer limits for privilege level ${level.slice(0, 32)}`);
+      throw new DomainError('NOT_FOUND', 404, `No transfer limits for this privilege level (there are ${PRIVILEGE_LEVELS.join(', ')})`);
     }
     const l = this.limits[level as PrivilegeLevel];
     return { privilegeLevel: level as PrivilegeLevel, perTransaction: formatMinor(l.perTransaction), daily: formatMinor(l.daily) };

@@ -157,4 +157,15 @@ describe('bad input that used to be a 500', () => {
     }
     expect(app.output()).not.toContain('Maximum call stack size exceeded');
   });
+
+  it('a refusal does not echo what the client sent, beyond a well-formed account number', async () => {
+    const probe = '<img src=x onerror=alert(1)>';
+    const limits = await get(`/api/v1/transfer-limits/${encodeURIComponent(probe)}`, customer.token);
+    expect(limits.status).toBe(404);
+    expect(limits.body.detail).not.toContain('onerror'); // `instance` is the path, encoded, as DESIGN §3 allows
+    expect(limits.body.detail).toContain('BASIC');
+    const missing = await get('/api/v1/accounts/BW999999999999', customer.token);
+    expect(missing.status).toBe(404);
+    expect(missing.body.detail).toBe('Account BW999999999999 was not found');
+  });
 });
