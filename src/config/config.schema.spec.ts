@@ -68,4 +68,10 @@ describe('configuration schema', () => {
   it('requires TLS certificate and key together', () => {
     expect(() => parseConfig({ TLS_CERT_FILE: '/etc/tls/cert.pem' })).toThrow(/TLS_KEY_FILE/);
   });
+
+  it('requires the drain to end before the shutdown grace (which includes it)', () => {
+    expect(() => parseConfig({ SHUTDOWN_DRAIN_MS: '25000' })).toThrow(/SHUTDOWN_DRAIN_MS must be less than SHUTDOWN_GRACE_MS \(25000\)/);
+    expect(() => parseConfig({ SHUTDOWN_DRAIN_MS: '5000', SHUTDOWN_GRACE_MS: '4000' })).toThrow(/SHUTDOWN_DRAIN_MS/);
+    expect(parseConfig({ SHUTDOWN_DRAIN_MS: '24999' }).SHUTDOWN_DRAIN_MS).toBe(24_999);
+  });
 });

@@ -253,6 +253,15 @@ export const configSchema = z
     if (c.REDIS_SENTINEL_NAME && !c.REDIS_SENTINELS) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'is required with REDIS_SENTINEL_NAME (host:port of each sentinel)' });
     }
+    // The grace counts from the signal and includes the drain: a drain as long as the grace
+    // would end every SIGTERM in a forced exit 1, with in-flight requests cut off.
+    if (c.SHUTDOWN_DRAIN_MS >= c.SHUTDOWN_GRACE_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SHUTDOWN_DRAIN_MS'],
+        message: `must be less than SHUTDOWN_GRACE_MS (${c.SHUTDOWN_GRACE_MS}), which counts from the signal and includes the drain`,
+      });
+    }
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({
         code: 'custom',

@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import {
   api,
   createDatabase,
@@ -334,10 +335,16 @@ describe('configuration and lifecycle', () => {
   });
 
   it('a shutdown that outlasts SHUTDOWN_GRACE_MS is forced (exit 1), and says why in its last line', async () => {
-    // A drain longer than the grace: the non-default settings ARE the case under test (the default
-    // 5 s drain within a 25 s grace is covered by the SIGTERM test above and embedded-mode).
-    const app = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_GRACE_MS: '1000' } });
+    // A 1 s grace so the test ends soon: the non-default setting IS the case under test (the
+    // default 5 s drain within a 25 s grace is covered by the SIGTERM test above and embedded-mode).
+    // What outlasts it: a request whose body never finishes arriving keeps the server from closing.
+    const app = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_GRACE_MS: '1000' } });
+    const stuck = connect(Number(new URL(app.baseUrl).port), '127.0.0.1');
+    stuck.on('error', () => undefined);
     try {
+      await new Promise<void>((resolve) => stuck.once('connect', resolve));
+      stuck.write('POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"em');
+      await sleep(200); // the request is in flight
       const t0 = Date.now();
       app.child.kill('SIGTERM');
       expect(await app.exited).toBe(1);
@@ -347,7 +354,14 @@ describe('configuration and lifecycle', () => {
       expect(last).toMatchObject({ level: 'error', graceMs: 1000 });
       expect(last.msg).toContain('exceeded SHUTDOWN_GRACE_MS');
     } finally {
+      stuck.destroy();
       await app.stop();
     }
+  });
+
+  it('refuses to start with a drain as long as the grace (every shutdown would be forced)', async () => {
+    const err = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_GRACE_MS: '1000' } }).catch((e: unknown) => e);
+    if (!(err instanceof Error)) await (err as AppProcess).stop();
+    expect(String(err)).toContain('SHUTDOWN_DRAIN_MS must be less than SHUTDOWN_GRACE_MS');
   });
 });
