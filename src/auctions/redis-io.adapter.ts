@@ -7,16 +7,29 @@
  * message crosses the whole cluster bus). Without Redis the in-process adapter serves the single
  * instance.
  * Clients behind a load balancer without sticky sessions must use transports: ['websocket'].
+ * engine.io answers /api/socket.io on the Node server before Fastify sees it, so the headers every
+ * answer carries (X-Request-Id, the security headers) are added here: on its HTTP answers (a
+ * middleware: polling, handshakes, its own 400/403) and on the websocket upgrade (`headers`).
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'socket.io';
 import { AppConfig } from '../config/config.service';
+import { requestIdFrom } from '../infra/http/http-hooks';
+import { RAW_SECURITY_HEADERS } from '../infra/http/pre-route-errors';
 import { RedisFactory, type RedisClient } from '../infra/redis/redis.factory';
 import { SOCKET_PATH } from './auctions.gateway';
+
+const REQUEST_ID = Symbol('bulwarkRequestId');
+
+/** The security headers and the request's X-Request-Id (one per request, whichever hook asks first). */
+function answerHeaders(req: IncomingMessage & { [REQUEST_ID]?: string }): Record<string, string> {
+  req[REQUEST_ID] ??= requestIdFrom(req.headers['x-request-id']);
+  return { ...RAW_SECURITY_HEADERS, 'X-Request-Id': req[REQUEST_ID] };
+}
 
 /**
  * The adapter publishes without handling the promise; with the offline queue off, a publish
@@ -104,6 +117,15 @@ export class RedisIoAdapter extends IoAdapter {
       },
     } as Partial<ServerOptions> as IoOptions);
     if (this.adapterConstructor) server.adapter(this.adapterConstructor as never);
+    const engine = server.engine as unknown as {
+      use(fn: (req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void) => void): void;
+      on(event: 'headers', fn: (headers: Record<string, string>, req: IncomingMessage) => void): void;
+    };
+    engine.use((req, res, next) => {
+      for (const [name, value] of Object.entries(answerHeaders(req))) res.setHeader(name, value);
+      next();
+    });
+    engine.on('headers', (headers, req) => Object.assign(headers, answerHeaders(req)));
     return server;
   }
 }

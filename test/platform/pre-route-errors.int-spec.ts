@@ -5,8 +5,11 @@
  * the security headers, and no echo of the request beyond a bounded `instance`.
  * One table, sent over raw sockets so that malformed requests reach the server as written.
  */
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { createDatabase, startApp, type AppProcess } from '../harness';
+import { expectSecurityHeaders } from '../security/helpers';
 
 interface RawAnswer {
   status: number;
@@ -103,5 +106,44 @@ describe('answers made before a route runs', () => {
     if (mustNotEcho) expect(echoed).not.toContain(mustNotEcho);
     expect(echoed).not.toMatch(/FST_|statusCode/); // no framework internals
     expect(res.body.length).toBeLessThan(1_000);
+  });
+
+  // Found by a review: engine.io answers /api/socket.io on the Node server before Fastify, so its
+  // answers had neither X-Request-Id nor the security headers. (Their bodies stay engine.io's own
+  // `{code, message}`: Socket.IO clients read them.)
+  describe('Socket.IO answers carry X-Request-Id and the security headers', () => {
+    const asHeaders = (h: IncomingHttpHeaders) => new Headers(Object.entries(h).map(([k, v]) => [k, String(v)] as [string, string]));
+
+    it.each([
+      ['a polling handshake', '/api/socket.io/?EIO=4&transport=polling', 200],
+      ['an unknown session id (400 from engine.io)', '/api/socket.io/?EIO=4&transport=polling&sid=no-such-session', 400],
+      ['an unknown transport (400 from engine.io)', '/api/socket.io/?EIO=4&transport=carrier-pigeon', 400],
+    ])('%s', async (_, path, status) => {
+      const res = await fetch(`${app.baseUrl}${path}`, { headers: { 'x-request-id': 'socket-request-0001' } });
+      await res.arrayBuffer();
+      expect(res.status).toBe(status);
+      expect(res.headers.get('x-request-id')).toBe('socket-request-0001');
+      expectSecurityHeaders(res.headers, path);
+    });
+
+    it('the websocket upgrade (101), with a request id of its own when none is sent', async () => {
+      const headers = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+        const req = httpRequest({
+          host: '127.0.0.1',
+          port: app.port,
+          path: '/api/socket.io/?EIO=4&transport=websocket',
+          headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+        });
+        req.on('upgrade', (res, socket) => {
+          socket.destroy();
+          resolve(res.headers);
+        });
+        req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expectSecurityHeaders(asHeaders(headers), 'the websocket upgrade');
+    });
   });
 });

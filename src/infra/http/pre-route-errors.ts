@@ -46,7 +46,7 @@ export function frameworkRefusal(err: { code?: string; statusCode?: number }): F
 }
 
 /** The headers every answer carries (DESIGN.md §7), for answers written without Fastify's hooks. */
-const RAW_SECURITY_HEADERS: Record<string, string> = {
+export const RAW_SECURITY_HEADERS: Record<string, string> = {
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
