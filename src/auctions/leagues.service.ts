@@ -39,7 +39,6 @@ function sameCode(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-
 /** The (joinedAt, leagueId) a league-list cursor continues after; 400 for any other cursor. */
 function decodeLeagueCursor(cursor: string): { joinedAt: string; leagueId: string } {
   const [joinedAt, leagueId] = decodeCursor(cursor, ['string', 'string'], ([j, l]) => isTimestampText(String(j)) && isUuidText(String(l)));

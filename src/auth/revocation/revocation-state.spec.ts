@@ -26,7 +26,7 @@ describe('revocation state', () => {
     expect(s.judge(user({ familyId: 'f2' })).ok).toBe(true);
   });
 
-  it("voids a user's tokens issued at or before the instant, not after it, and keeps the kept session", () => {
+  it('voids a user\'s tokens issued at or before the instant, not after it, and keeps the kept session', () => {
     const s = state();
     s.apply({ kind: 'user', userId: 'u1', at: NOW, keep: 'f9', expiresAt: NOW + 1000 });
     expect(s.judge(user({ issuedAtMs: NOW - 1 })).ok).toBe(false);
@@ -39,14 +39,7 @@ describe('revocation state', () => {
 
   it('judges tokens issued before a role change with the new roles', () => {
     const s = state();
-    s.apply({
-      kind: 'authz',
-      userId: 'u1',
-      at: NOW,
-      roles: ['CUSTOMER'],
-      privilegeLevel: 'PREMIUM',
-      expiresAt: NOW + 1000,
-    });
+    s.apply({ kind: 'authz', userId: 'u1', at: NOW, roles: ['CUSTOMER'], privilegeLevel: 'PREMIUM', expiresAt: NOW + 1000 });
     const before = s.judge(user());
     expect(before.ok && before.user.roles).toEqual(['CUSTOMER']);
     expect(before.ok && before.user.privilegeLevel).toBe('PREMIUM');
@@ -56,57 +49,22 @@ describe('revocation state', () => {
 
   it('judges tokens issued before an email verification as verified; a record without the field leaves the claim', () => {
     const s = state();
-    s.apply({
-      kind: 'authz',
-      userId: 'u1',
-      at: NOW,
-      roles: ['CUSTOMER'],
-      privilegeLevel: 'BASIC',
-      emailVerified: true,
-      expiresAt: NOW + 1000,
-    });
+    s.apply({ kind: 'authz', userId: 'u1', at: NOW, roles: ['CUSTOMER'], privilegeLevel: 'BASIC', emailVerified: true, expiresAt: NOW + 1000 });
     const before = s.judge(user({ emailVerified: false, roles: ['CUSTOMER'] }));
     expect(before.ok && before.user.emailVerified).toBe(true);
     // Written by a replica of the previous release (no emailVerified): the token's claim stands.
     const older = state();
-    older.apply({
-      kind: 'authz',
-      userId: 'u1',
-      at: NOW,
-      roles: ['CUSTOMER'],
-      privilegeLevel: 'BASIC',
-      expiresAt: NOW + 1000,
-    });
+    older.apply({ kind: 'authz', userId: 'u1', at: NOW, roles: ['CUSTOMER'], privilegeLevel: 'BASIC', expiresAt: NOW + 1000 });
     const judged = older.judge(user({ emailVerified: false }));
     expect(judged.ok && judged.user.emailVerified).toBe(false);
-    expect(
-      parseRecord({
-        kind: 'authz',
-        userId: 'u',
-        at: 1,
-        roles: [],
-        privilegeLevel: 'BASIC',
-        emailVerified: true,
-        expiresAt: 2,
-      }),
-    ).toEqual({
-      kind: 'authz',
-      userId: 'u',
-      at: 1,
-      roles: [],
-      privilegeLevel: 'BASIC',
-      emailVerified: true,
-      expiresAt: 2,
-    });
+    const wire = { kind: 'authz', userId: 'u', at: 1, roles: [], privilegeLevel: 'BASIC', emailVerified: true, expiresAt: 2 };
+    expect(parseRecord(wire)).toEqual(wire);
   });
 
   it('keeps the later of two records, in whatever order they arrive, and forgets expired ones', () => {
     const early: RevocationRecord = { kind: 'user', userId: 'u1', at: NOW - 100, expiresAt: NOW + 1000 };
     const late: RevocationRecord = { kind: 'user', userId: 'u1', at: NOW, keep: 'f1', expiresAt: NOW + 1100 };
-    for (const order of [
-      [early, late],
-      [late, early],
-    ]) {
+    for (const order of [[early, late], [late, early]]) {
       const s = state();
       for (const r of order) s.apply(r);
       expect(s.all()).toEqual([late]);
@@ -122,14 +80,8 @@ describe('revocation state', () => {
   });
 
   it('parses only well-formed records', () => {
-    expect(parseRecord({ kind: 'session', familyId: 'f', expiresAt: 1 })).toEqual({
-      kind: 'session',
-      familyId: 'f',
-      expiresAt: 1,
-    });
-    expect(
-      parseRecord({ kind: 'authz', userId: 'u', at: 1, roles: ['ROOT'], privilegeLevel: 'BASIC', expiresAt: 2 }),
-    ).toBeUndefined();
+    expect(parseRecord({ kind: 'session', familyId: 'f', expiresAt: 1 })).toEqual({ kind: 'session', familyId: 'f', expiresAt: 1 });
+    expect(parseRecord({ kind: 'authz', userId: 'u', at: 1, roles: ['ROOT'], privilegeLevel: 'BASIC', expiresAt: 2 })).toBeUndefined();
     expect(parseRecord({ kind: 'user', userId: 'u', expiresAt: 2 })).toBeUndefined();
     expect(parseRecord('x')).toBeUndefined();
   });
