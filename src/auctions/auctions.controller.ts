@@ -49,7 +49,12 @@ export class AuctionsController {
   @ApiCreatedResponse({ type: BidResponse })
   @ApiResponse({ status: 403, description: 'NOT_A_PARTICIPANT' })
   @ApiResponse({ status: 409, description: 'AUCTION_NOT_OPEN' })
-  @ApiResponse({ status: 422, description: 'BID_TOO_LOW or BUDGET_EXCEEDED' })
+  @ApiResponse({
+    status: 422,
+    description:
+      'BID_TOO_LOW, or BUDGET_EXCEEDED: over your remaining budget less what you already lead with in ' +
+      "the league's other open auctions (so every auction you can still win is payable when it closes)",
+  })
   placeBid(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam()) id: string,
