@@ -23,9 +23,10 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  * of every route carries it.
  */
 class RequestValidationPipe extends ValidationPipe {
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  // Not async: the check adds no promise hop to the pipe's own (Nest awaits what this returns).
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const problem = inputShapeProblem(value, metadata.type === 'custom' ? 'value' : metadata.type);
-    if (problem) throw new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [problem]);
+    if (problem) return Promise.reject(new DomainError('VALIDATION_FAILED', 400, 'The request is not valid', [problem]));
     return super.transform(value, metadata);
   }
 }
