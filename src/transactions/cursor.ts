@@ -3,14 +3,10 @@
  * account numbers for the accounts list, posting ids for a transaction log. A key of any other
  * format is refused (400), never passed to SQL.
  */
-import { decodeCursor } from '../infra/http/pagination';
+import { decodeCursor, isBigintText } from '../infra/http/pagination';
 
-/** Posting ids (bigint identity) as cursor keys. */
-export const POSTING_ID = /^[1-9][0-9]{0,18}$/;
 /** Account numbers as cursor keys. */
 export const ACCOUNT_NUMBER = /^BW[0-9]{12}$/;
-
-const INT8_MAX = 9_223_372_036_854_775_807n;
 
 /** The account number an accounts-list cursor continues after. */
 export function decodeAccountCursor(cursor: string): string {
@@ -18,8 +14,8 @@ export function decodeAccountCursor(cursor: string): string {
   return key as string;
 }
 
-/** The posting id (within PostgreSQL's int8 range) a transaction-log cursor continues before. */
+/** The posting id (within PostgreSQL's int8 range; ids start at 1) a transaction-log cursor continues before. */
 export function decodePostingCursor(cursor: string): bigint {
-  const [key] = decodeCursor(cursor, ['string'], ([k]) => POSTING_ID.test(String(k)) && BigInt(String(k)) <= INT8_MAX);
+  const [key] = decodeCursor(cursor, ['string'], ([k]) => k !== '0' && isBigintText(String(k)));
   return BigInt(key as string);
 }

@@ -360,6 +360,8 @@ describe('configuration and lifecycle', () => {
   });
 
   it('refuses to start with a drain as long as the grace (every shutdown would be forced)', async () => {
+    // Non-default on purpose: the refused pair is the case. The defaults (5 s within 25 s) start in
+    // embedded-mode.int-spec.ts, and config.schema.spec.ts checks the default grace's bound.
     const err = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_GRACE_MS: '1000' } }).catch((e: unknown) => e);
     if (!(err instanceof Error)) await (err as AppProcess).stop();
     expect(String(err)).toContain('SHUTDOWN_DRAIN_MS must be less than SHUTDOWN_GRACE_MS');

@@ -24,12 +24,8 @@ async function main(command: string): Promise<number> {
     url = embedded.url;
   }
   const ds = createDataSource(config, url);
-  const waitFor = <T>(attempt: () => Promise<T>) =>
-    whenDatabaseReachable(attempt, {
-      waitMs: config.DB_STARTUP_WAIT_MS,
-      logger: createLogger(config.LOG_LEVEL),
-      cleanup: () => releaseFailedStart(ds),
-    });
+  const wait = { waitMs: config.DB_STARTUP_WAIT_MS, logger: createLogger(config.LOG_LEVEL), cleanup: () => releaseFailedStart(ds) };
+  const waitFor = <T>(attempt: () => Promise<T>) => whenDatabaseReachable(attempt, wait);
   try {
     if (command === 'run') {
       const applied = await waitFor(async () => {

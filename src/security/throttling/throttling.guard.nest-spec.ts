@@ -10,6 +10,9 @@ import { getOptionsToken, getStorageToken, SkipThrottle } from '@nestjs/throttle
 import { AppConfig } from '../../config/config.service';
 import { parseConfig } from '../../config/config.schema';
 import { TokenService } from '../../auth/token.service';
+import type { Logger } from 'pino';
+import { MetricsService } from '../../metrics/metrics.service';
+import { AuditService } from '../audit/audit.service';
 import { IpProtectionService } from '../ip-protection/ip-protection.service';
 import { RateLimit } from './rate-limit.decorator';
 import { budgetRefusalOf, ReplaysOverBudget } from './budget-refusal';
@@ -86,7 +89,17 @@ async function guardedApp(env: Record<string, string>) {
       { provide: getStorageToken(), useValue: storage },
       { provide: getOptionsToken(), useValue: throttlerOptions(config, storage) },
       { provide: RateLimitService, useValue: rateLimits },
-      { provide: IpProtectionService, useValue: {} },
+      // The real service over the recording storage: the guard counts the IP window through it.
+      {
+        provide: IpProtectionService,
+        useValue: new IpProtectionService(
+          storage,
+          {} as AuditService,
+          { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
+          config,
+          { warn: () => undefined } as unknown as Logger,
+        ),
+      },
       { provide: TokenService, useValue: { verifyAccess: () => undefined } },
       { provide: APP_GUARD, useClass: ThrottlingGuard },
     ],

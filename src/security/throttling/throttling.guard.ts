@@ -47,7 +47,6 @@ export class ThrottlingGuard extends ThrottlerGuard {
   private readonly ipCustomised: HandlerMetadata<boolean>;
   /** @ReplaysOverBudget() handlers (money movements): see budget-refusal.ts. */
   private readonly replaysOverBudget: HandlerMetadata<boolean>;
-  private readonly ip: { limit: number; ttl: number; blockDuration: number };
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -69,8 +68,6 @@ export class ThrottlingGuard extends ThrottlerGuard {
         (key) => reflector.getAllAndOverride<unknown>(key + IP_THROTTLER, [context.getHandler(), context.getClass()]) !== undefined,
       ),
     );
-    const ip = config.get('IP_BLOCK_THRESHOLD');
-    this.ip = { limit: ip.limit, ttl: ip.windowMs, blockDuration: config.get('IP_BLOCK_DURATION_S') * 1000 };
   }
 
   /**
@@ -83,9 +80,10 @@ export class ThrottlingGuard extends ThrottlerGuard {
     // The library's loop would add ~15 promises (awaited option values, tracker, key) per request.
     if (budgetOf(context) === undefined && !this.ipCustomised.get(context)) {
       const req = context.switchToHttp().getRequest<Request>();
-      return this.sharedStorage
-        .increment(ipSubject(clientIp(req)), this.ip.ttl, this.ip.limit, this.ip.blockDuration, IP_THROTTLER)
-        .then((record) => this.ipAllows(req, record));
+      return this.ipProtection.admit(clientIp(req)).then((refusal) => {
+        if (refusal) throw refusal;
+        return true;
+      });
     }
     return super.canActivate(context);
   }
@@ -128,9 +126,9 @@ export class ThrottlingGuard extends ThrottlerGuard {
 
   /** True when the IP may go on; throws 403 IP_BLOCKED (and reports a block that starts now) otherwise. */
   private ipAllows(req: Request, record: SharedThrottlerRecord): boolean {
-    if (!record.isBlocked) return true;
-    if (record.blockedNow) this.ipProtection.blockStarted(clientIp(req), record.timeToBlockExpire);
-    throw this.ipProtection.blockedError(record.timeToBlockExpire);
+    const refusal = this.ipProtection.refusalFor(clientIp(req), record);
+    if (refusal) throw refusal;
+    return true;
   }
 
   /** The subject of a route budget: ip+email for sign-in, else the signed-in user, else the IP. */
