@@ -9,6 +9,7 @@ import { BiddingService } from './bidding.service';
 import { AuctionResponse, BidResponse, PlaceBidDto } from './dto/auction.dto';
 import { uuidParam } from './leagues.controller';
 import { ApiUuidParam } from '../infra/http/openapi/fields';
+import { NoBody } from '../infra/http/no-body';
 import { VALIDATE } from '../infra/http/validation-pipe';
 
 @ApiTags('auctions')
@@ -28,7 +29,11 @@ export class AuctionsController {
   @ApiOkResponse({ type: AuctionResponse })
   @ApiResponse({ status: 403, description: 'FORBIDDEN: only the league owner starts auctions' })
   @ApiResponse({ status: 409, description: 'CONFLICT: the auction is already OPEN or CLOSED' })
-  start(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<AuctionResponse> {
+  start(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam()) id: string,
+    @NoBody() _body: undefined,
+  ): Promise<AuctionResponse> {
     return this.auctions.startAuction(user, id);
   }
 

@@ -185,7 +185,19 @@ describe('auction rules (single instance)', () => {
       const notYet = await post(`/api/v1/auctions/${auction.id}/bids`, alice.token, { amount: '5.00' });
       expect(notYet.status).toBe(409);
       expect(notYet.body.code).toBe('AUCTION_NOT_OPEN');
-      const started = await post(`/api/v1/auctions/${auction.id}/start`, owner.token);
+      // It takes no body: one with fields is refused like a DTO's unknown field (DESIGN §3), and
+      // the auction stays SCHEDULED; an empty object is no field at all.
+      const withFields = await post(`/api/v1/auctions/${auction.id}/start`, owner.token, { durationSeconds: 5 });
+      expect(withFields.status).toBe(400);
+      expect(withFields.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ field: 'durationSeconds', message: 'property durationSeconds should not exist' }],
+      });
+      expect((await post(`/api/v1/auctions/${auction.id}/start`, owner.token, [])).body.errors).toEqual([
+        { field: 'body', message: 'this route takes no request body' },
+      ]);
+      expect((await get(`/api/v1/auctions/${auction.id}`, owner.token)).body.status).toBe('SCHEDULED');
+      const started = await post(`/api/v1/auctions/${auction.id}/start`, owner.token, {});
       expect(started.status).toBe(200);
       expect(started.body.status).toBe('OPEN');
       expect(Date.parse(started.body.endsAt) - Date.parse(started.body.startedAt)).toBe(30_000);

@@ -105,6 +105,12 @@ describe('IP protection across replicas', () => {
   });
 
   it('lifts a block (and its counter) on every replica when an ADMIN deletes it', async () => {
+    // The route takes no body: one with fields is a 400, and lifts nothing.
+    const withBody = await api(c.baseUrl, 'DELETE', `${ADMIN_ROUTE}/blocked-ips/127.0.0.1`, { token: admin.token, ...asAdmin, body: { reason: 'x' } });
+    expect(withBody.status).toBe(400);
+    expect(withBody.body.errors).toEqual([{ field: 'reason', message: 'property reason should not exist' }]);
+    expect((await api(a.baseUrl, 'GET', ADMIN_ROUTE)).status).toBe(403);
+
     const res = await api(c.baseUrl, 'DELETE', `${ADMIN_ROUTE}/blocked-ips/127.0.0.1`, { token: admin.token, ...asAdmin });
     expect(res.status).toBe(204);
     // The counter was cleared too: a full threshold of 20 passes again before any block.
@@ -153,6 +159,9 @@ describe('IP protection across replicas', () => {
     const flagAudits = await sql(dbUrl, `SELECT 1 FROM audit_log WHERE action = 'SECURITY_USER_FLAGGED' AND user_id = $1`, [user.id]);
     expect(flagAudits).toHaveLength(1);
 
+    const withBody = await api(c.baseUrl, 'DELETE', `${ADMIN_ROUTE}/flags/${user.id}`, { token: admin.token, ...asAdmin, body: { all: true } });
+    expect(withBody.status).toBe(400);
+    expect(withBody.body.errors).toEqual([{ field: 'all', message: 'property all should not exist' }]);
     const cleared = await api(c.baseUrl, 'DELETE', `${ADMIN_ROUTE}/flags/${user.id}`, { token: admin.token, ...asAdmin });
     expect(cleared.status).toBe(204);
     const after = await api(a.baseUrl, 'GET', ADMIN_ROUTE, { token: admin.token, headers: {} });

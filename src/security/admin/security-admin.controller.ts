@@ -12,6 +12,7 @@ import { AuditService } from '../audit/audit.service';
 import { IpProtectionService } from '../ip-protection/ip-protection.service';
 import { SecurityEventsService } from '../security-events.service';
 import { BlockedIpParamDto, FlaggedUserParamDto, SecurityOverviewDto } from './dto/security-overview.dto';
+import { NoBody } from '../../infra/http/no-body';
 import { VALIDATE } from '../../infra/http/validation-pipe';
 
 @ApiTags('security')
@@ -41,7 +42,11 @@ export class SecurityAdminController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Lift an IP block and clear its request counter' })
   @ApiNoContentResponse()
-  async unblock(@Param(VALIDATE) params: BlockedIpParamDto, @CurrentUser() admin: AuthUser): Promise<void> {
+  async unblock(
+    @Param(VALIDATE) params: BlockedIpParamDto,
+    @CurrentUser() admin: AuthUser,
+    @NoBody() _body: undefined,
+  ): Promise<void> {
     await this.ipProtection.unblock(params.ip, admin.id);
   }
 
@@ -49,7 +54,11 @@ export class SecurityAdminController {
   @HttpCode(204)
   @ApiOperation({ summary: "Clear a user's abuse flag and counted security events" })
   @ApiNoContentResponse()
-  async clearFlag(@Param(VALIDATE) params: FlaggedUserParamDto, @CurrentUser() admin: AuthUser): Promise<void> {
+  async clearFlag(
+    @Param(VALIDATE) params: FlaggedUserParamDto,
+    @CurrentUser() admin: AuthUser,
+    @NoBody() _body: undefined,
+  ): Promise<void> {
     const wasFlagged = await this.events.clearFlag(params.userId);
     await this.audit.recordStandalone({ userId: admin.id, action: 'SECURITY_FLAG_CLEARED', details: { flaggedUserId: params.userId, wasFlagged } });
   }
