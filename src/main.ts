@@ -92,16 +92,25 @@ async function bootstrap(): Promise<void> {
       answerFrameworkError(err, req, reply as FastifyReply),
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
-    ...(https ? { https } : {}),
+    // Node answers an HTTP/1.1 request without Host with a bare 400 (no body, none of our
+    // headers); the onRequest hook refuses it as a problem document instead (http-hooks.ts).
+    ...(https ? { https: { ...https, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,
+    // Nest would add a form (application/x-www-form-urlencoded) parser beside JSON: every route
+    // then took form bodies, which browsers send cross-origin without a CORS preflight. Bodies
+    // are JSON only (DESIGN.md §3, the OpenAPI document): Fastify's own JSON parser, and no other.
+    bodyParser: false,
   });
 
   const metrics = app.get(MetricsService);
   const shutdown = app.get(ShutdownService);
   const fastify = app.getHttpAdapter().getInstance();
+  // Fastify parses text/plain by default: a JSON body sent as text reached the DTOs as a string
+  // (400 with every field "missing") instead of 415 like any other media type.
+  fastify.removeContentTypeParser('text/plain');
   // Security headers first, so every answer carries them (including the 503s of the hooks below).
   app.useSecurityHeaders(SECURITY_HEADERS_OPTIONS);
   app.enableCors(corsOptions(config.CORS_ORIGINS));

@@ -75,6 +75,17 @@ const CASES: Array<[string, string, number, string, string?]> = [
   ['non-numeric Content-Length', 'POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}', 400, 'VALIDATION_FAILED'],
   ['Content-Length with Transfer-Encoding', json('POST', '/api/v1/auth/signin', '{}', 'Transfer-Encoding: chunked\r\n'), 400, 'VALIDATION_FAILED'],
   ['malformed request line', 'NONSENSE\r\n\r\n', 400, 'VALIDATION_FAILED', 'NONSENSE'],
+  // Found by a black-box review: Node answered these with a bare 400 (no body, none of the headers).
+  ['HTTP/1.1 without Host', 'GET /health/live HTTP/1.1\r\n\r\n', 400, 'VALIDATION_FAILED'],
+  // Found by the same review: Nest's default form parser let every route take form bodies
+  // (cross-origin without a preflight), and text/plain reached the DTOs as a string.
+  [
+    'a form body',
+    'POST /api/v1/auth/signup HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 47\r\n\r\nemail=form%40example.test&password=Str0ng%21Pw1',
+    415,
+    'VALIDATION_FAILED',
+  ],
+  ['JSON sent as text/plain', json('POST', '/api/v1/auth/signin', '{"email":"a@example.test","password":"x"}').replace('application/json', 'text/plain'), 415, 'VALIDATION_FAILED'],
 ];
 
 describe('answers made before a route runs', () => {
@@ -106,6 +117,37 @@ describe('answers made before a route runs', () => {
     if (mustNotEcho) expect(echoed).not.toContain(mustNotEcho);
     expect(echoed).not.toMatch(/FST_|statusCode/); // no framework internals
     expect(res.body.length).toBeLessThan(1_000);
+  });
+
+  it('HTTP/1.0 needs no Host: the probe answers', async () => {
+    const res = await sendRaw(app.port, 'GET /health/live HTTP/1.0\r\n\r\n');
+    expect(res.status).toBe(200);
+    expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
+  // Found by a black-box review: Node's "aborted" error of the request stream has code
+  // ECONNRESET, and the problem filter took it for a lost database connection: a 503, an outage
+  // logged and errors_total{code="SERVICE_UNAVAILABLE"} raised by any client hanging up mid-body.
+  it('a client that hangs up mid-body is not a database outage', async () => {
+    const unavailable = async () => {
+      const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+      return Number(/^errors_total\{code="SERVICE_UNAVAILABLE"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await unavailable();
+    for (let i = 0; i < 3; i += 1) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(app.port, '127.0.0.1', () => {
+          socket.write('POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"a":1');
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => undefined);
+      });
+    }
+    // The server sees the reset asynchronously: give it a moment, then check nothing was reported.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(app.output()).not.toContain('dependency outage');
+    expect(await unavailable()).toBe(before);
   });
 
   // Found by a review: engine.io answers /api/socket.io on the Node server before Fastify, so its

@@ -55,6 +55,12 @@ export function registerHttpHooks(
       );
       return;
     }
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Node's own refusal is off
+    // (main.ts) because it has no body and none of the headers every answer carries.
+    if (req.headers.host === undefined && req.raw.httpVersionMajor === 1 && req.raw.httpVersionMinor === 1) {
+      sendProblem(req, reply, new DomainError('VALIDATION_FAILED', 400, 'An HTTP/1.1 request must carry a Host header'), deps.logger, deps.metrics);
+      return;
+    }
     // While draining, every answer closes its connection, so clients holding keep-alive
     // connections reconnect (through the load balancer) to a replica that is staying.
     if (deps.shutdown.isShuttingDown) void reply.header('connection', 'close');

@@ -52,6 +52,12 @@ export function renderError(err: unknown): RenderedError {
     if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', detail: 'Request body exceeds 100 KiB' };
     if (status < 500) return { status, code: codeForStatus(status), detail: safeFastifyDetail(fst.code, fst.message) };
   }
+  // Any other error Fastify marked as the request's fault: the request stream failed while the body
+  // was read, above all a client hanging up mid-body (Node's "aborted", code ECONNRESET). Its code
+  // must not make it a database connection lost: that answered 503 and logged an outage.
+  if (typeof fst?.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500) {
+    return { status: fst.statusCode, code: codeForStatus(fst.statusCode), detail: 'The request body could not be read in full' };
+  }
   const unavailable = serviceUnavailable(err);
   if (unavailable) return renderError(unavailable);
   return { status: 500, code: 'INTERNAL', detail: 'An unexpected error occurred' };
