@@ -19,7 +19,7 @@ import {
   type HttpResult,
   type TestUser,
 } from '../harness';
-import { connect, emitAck } from '../auctions/support';
+import { connect, emitAck, leagueWith, openAuction } from '../auctions/support';
 
 const DEEP = 5_000;
 /** `{"<field>": [[[ … ]]]}` with DEEP arrays, written as text (no recursion on our side either). */
@@ -156,6 +156,38 @@ describe('bad input that used to be a 500', () => {
       s.close();
     }
     expect(app.output()).not.toContain('Maximum call stack size exceeded');
+  });
+
+  // Found by a black-box review: class-validator's whitelist takes a field named like an
+  // inherited property (constructor, toString, …) for a declared one, so it was accepted where
+  // every other unknown field is a 400: a bid with one was placed, over REST and the socket.
+  it('fields named like inherited properties are unknown fields: 400, and no bid is placed', async () => {
+    const league = await leagueWith(app.baseUrl, customer, []);
+    const auction = await openAuction(app.baseUrl, customer, league.id, { startingPrice: '5.00' });
+    for (const name of ['constructor', 'toString']) {
+      const res = await raw('POST', `/api/v1/auctions/${auction.id}/bids`, `{"amount":"7.00","${name}":"x"}`, customer.token);
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: name, message: `property ${name} should not exist` }]);
+    }
+    // Fastify's JSON parser refuses a __proto__ key itself (a 400 before any DTO).
+    const proto = await raw('POST', `/api/v1/auctions/${auction.id}/bids`, '{"amount":"7.00","__proto__":"x"}', customer.token);
+    expect(proto.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    const s = await connect(app.baseUrl, customer.token);
+    try {
+      const ack = await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '7.00', valueOf: 'x' });
+      expect(ack).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', errors: [{ field: 'valueOf' }] });
+      // socket.io's parser keeps a __proto__ key as an own field: refused like the others.
+      const proto = await emitAck(s.socket, 'bid:place', JSON.parse(`{"auctionId":"${auction.id}","amount":"7.00","__proto__":1}`));
+      expect(proto).toMatchObject({ ok: false, code: 'VALIDATION_FAILED', errors: [{ field: '__proto__' }] });
+    } finally {
+      s.close();
+    }
+    expect(await sql(db, 'SELECT 1 FROM bids WHERE auction_id = $1', [auction.id])).toHaveLength(0);
+    const profile = await raw('PATCH', '/api/v1/users/me', '{"displayName":"Renamed","hasOwnProperty":1}', customer.token);
+    expectRefused(profile, 'hasOwnProperty');
+    // The same bid without the extra field is placed: the refusals above were for the field alone.
+    const bid = await raw('POST', `/api/v1/auctions/${auction.id}/bids`, '{"amount":"7.00"}', customer.token);
+    expect(bid.status).toBe(201);
   });
 
   it('a refusal does not echo what the client sent, beyond a well-formed account number', async () => {

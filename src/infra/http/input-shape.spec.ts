@@ -41,4 +41,16 @@ describe('input shape (checked before validation)', () => {
       message: 'param must be well-formed Unicode text',
     });
   });
+
+  it('refuses fields named like inherited properties, which class-validator takes for declared ones', () => {
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', '__defineGetter__']) {
+      expect(inputShapeProblem(JSON.parse(`{"amount":"7.00","${name}":"x"}`), 'body')).toEqual({
+        field: name,
+        message: `property ${name} should not exist`,
+      });
+    }
+    expect(inputShapeProblem({ a: { constructor: 1 } }, 'body')?.field).toBe('a.constructor');
+    // Only names: values, and array indices, are not property names.
+    expect(inputShapeProblem({ lot: 'constructor', tags: ['toString'] }, 'body')).toBeUndefined();
+  });
 });

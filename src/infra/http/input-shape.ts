@@ -8,6 +8,10 @@
  * - Text that is not well-formed Unicode: a lone UTF-16 surrogate, which JSON's `\ud800` escape
  *   carries. PostgreSQL's jsonb refuses it (a display name written into the audit entry failed
  *   the request) and a text column would silently store U+FFFD in its place.
+ * - A field named like a property every object inherits (`constructor`, `toString`, `__proto__`,
+ *   …): class-validator's whitelist looks field names up in a plain object, finds the inherited
+ *   one and takes the field for a declared one, so it was accepted where any other unknown field
+ *   is refused (DESIGN §3). No DTO declares such a name.
  * Iterative, so it cannot overflow the stack itself. Pure.
  */
 import type { FieldProblem } from './domain-error';
@@ -26,10 +30,13 @@ export function inputShapeProblem(value: unknown, root: string): FieldProblem | 
     if (typeof next.value !== 'object' || next.value === null) continue;
     if (next.depth >= MAX_INPUT_DEPTH)
       return { field, message: `${field} is nested more than ${MAX_INPUT_DEPTH} levels deep` };
+    const array = Array.isArray(next.value);
     for (const [key, child] of Object.entries(next.value)) {
       // A malformed name is not echoed: the field is its parent's.
       if (!key.isWellFormed()) return { field, message: `field names in ${field} must be well-formed Unicode text` };
-      pending.push({ value: child, path: next.path ? `${next.path}.${key}` : key, depth: next.depth + 1 });
+      const path = next.path ? `${next.path}.${key}` : key;
+      if (!array && key in Object.prototype) return { field: path, message: `property ${key} should not exist` };
+      pending.push({ value: child, path, depth: next.depth + 1 });
     }
   }
   return undefined;
