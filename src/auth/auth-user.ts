@@ -26,6 +26,8 @@ export interface AccessClaims {
   ev: boolean;
   /** Refresh-token family (session) id: lets sign-out revoke exactly this session's tokens, and "change password" keep it. */
   fam?: string;
+  /** Issue time in ms (`iat` is whole seconds): see token.service.ts. */
+  ims?: number;
 }
 
 export function isStaff(user: AuthUser): boolean {

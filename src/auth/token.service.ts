@@ -3,8 +3,11 @@
  * iss/aud/exp checked. Used by the HTTP guard and the Socket.IO handshake alike.
  * - Keys: `JWT_SECRET` signs; it and `JWT_PREVIOUS_SECRETS` verify. The header's `kid` names
  *   the key (signing-keys.ts); an unknown or dropped `kid` is refused like any bad token.
- * - `iat` has millisecond precision (a fractional NumericDate, RFC 7519 §2), so a revocation
- *   and a token issued in the same second are told apart (revocation-state.ts).
+ * - `iat` and `exp` are whole seconds: RFC 7519 allows a fractional NumericDate, but decoders
+ *   that read them as integers (Rust's jsonwebtoken, for one) refused our tokens. The issue time
+ *   in milliseconds travels in the private claim `ims`, so a revocation and a token issued in the
+ *   same second are still told apart (revocation-state.ts); a token without it (signed before
+ *   `ims` existed, with a fractional `iat`) is judged by its `iat`.
  * - Revocation is NOT checked here: callers (JwtAuthGuard, the gateway) ask RevocationService
  *   after this, so the verified-token cache below can never let a revoked token through.
  * Rejections are counted in `auth_token_rejections_total{reason}`, never logged per request.
@@ -57,6 +60,7 @@ export class TokenService {
 
   /** Signs an access token; `familyId` names the refresh-token family (session) it belongs to. */
   signAccess(user: AuthUser, familyId?: string): string {
+    const nowMs = Date.now();
     const claims: AccessClaims & { iat: number } = {
       sub: user.id,
       email: user.email,
@@ -64,7 +68,8 @@ export class TokenService {
       lvl: user.privilegeLevel,
       ev: user.emailVerified,
       ...(familyId ? { fam: familyId } : {}),
-      iat: Date.now() / 1000,
+      iat: Math.floor(nowMs / 1000),
+      ims: nowMs,
     };
     return this.jwt.sign(claims, {
       secret: this.keys.currentKey as unknown as Buffer,
@@ -134,10 +139,22 @@ export class TokenService {
       privilegeLevel: claims.lvl,
       emailVerified: claims.ev === true,
       ...(typeof claims.fam === 'string' ? { familyId: claims.fam } : {}),
-      // No iat: treated as issued at the epoch, so every revocation of the user applies to it.
-      issuedAtMs: typeof claims.iat === 'number' ? Math.round(claims.iat * 1000) : 0,
+      issuedAtMs: issuedAtMs(claims),
     };
     // jsonwebtoken has checked exp; a token without exp is not cached beyond this call.
     return { user, expiresAtMs: typeof claims.exp === 'number' ? claims.exp * 1000 : 0 };
   }
+}
+
+/**
+ * When a verified token was issued, in ms: `ims` when it lies within its `iat` second (always, for
+ * tokens we sign), else `iat`. No iat: treated as issued at the epoch, so every revocation of the
+ * user applies to it.
+ */
+export function issuedAtMs(claims: { iat?: unknown; ims?: unknown }): number {
+  if (typeof claims.iat !== 'number') return 0;
+  const iatMs = Math.round(claims.iat * 1000);
+  const ims = claims.ims;
+  if (typeof ims === 'number' && Number.isInteger(ims) && ims >= iatMs && ims < iatMs + 1000) return ims;
+  return iatMs;
 }

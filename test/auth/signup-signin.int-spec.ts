@@ -140,7 +140,12 @@ describe('sign-up, verification and sign-in', () => {
       expect(tokens).toEqual({ accessToken: expect.any(String), refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), tokenType: 'Bearer', expiresIn: 900 });
       const claims = jwtPayload(tokens.accessToken);
       expect(claims).toMatchObject({ sub: user.id, iss: 'bulwark', aud: 'bulwark-api', ev: false, fam: expect.any(String) });
-      expect((claims.exp as number) - (claims.iat as number)).toBeCloseTo(900, 3);
+      expect((claims.exp as number) - (claims.iat as number)).toBe(900);
+      // Whole seconds: decoders that read NumericDates as integers refused fractional ones. The
+      // ms issue time (for same-second revocations) is the private `ims`, inside the iat second.
+      expect(Number.isInteger(claims.iat) && Number.isInteger(claims.exp)).toBe(true);
+      expect((claims.ims as number) - (claims.iat as number) * 1000).toBeGreaterThanOrEqual(0);
+      expect((claims.ims as number) - (claims.iat as number) * 1000).toBeLessThan(1000);
       const [stored] = await sql<{ token_hash: string; family_id: string }>(db, `SELECT token_hash, family_id FROM refresh_tokens WHERE user_id = $1`, [user.id]);
       expect(stored.family_id).toBe(claims.fam);
       expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);

@@ -96,8 +96,8 @@ export async function createUser(
 }
 
 /**
- * An access token shaped like the app's: `kid` of the signing secret in the header, `iat` in ms
- * precision, and a session id (`fam`) of its own. That session has no refresh family behind it:
+ * An access token shaped like the app's: `kid` of the signing secret in the header, `iat` in whole
+ * seconds with the ms issue time in `ims`, and a session id (`fam`) of its own. That session has no refresh family behind it:
  * nothing can sign it out, but every revocation of the user (password change by another session,
  * reset, lockout) and every role/level change applies to it like to any other token.
  */
@@ -107,6 +107,7 @@ export function tokenFor(
 ): string {
   const secret = opts.secret ?? TEST_JWT_SECRET;
   const kid = opts.kid === undefined ? keyIdOf(secret) : opts.kid;
+  const now = Date.now();
   const claims = {
     sub: user.id,
     email: user.email,
@@ -114,7 +115,8 @@ export function tokenFor(
     lvl: user.privilegeLevel,
     ev: user.emailVerified,
     fam: opts.familyId ?? randomUUID(),
-    iat: Date.now() / 1000,
+    iat: Math.floor(now / 1000),
+    ims: now,
   };
   return jwt.sign(claims, secret, {
     algorithm: 'HS256',
