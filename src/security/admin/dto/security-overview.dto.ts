@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
+import { IsUUID, ValidateBy } from 'class-validator';
 import { IP, PatternField, TIMESTAMP, UPPER_SNAKE, UUID } from '../../../infra/http/openapi/fields';
 
 /** Blocks and flags expire (IP_BLOCK_DURATION_S, abuse window), so the lists stay short; the cap is a documented bound. */
@@ -38,10 +39,23 @@ export class SecurityOverviewDto {
   flaggedUsers: FlaggedUserDto[];
 }
 
+const BLOCKED_IP_MESSAGE = 'ip must be an IPv4 or IPv6 address as listed in blockedIps';
+
+/** What blockedIps lists (an IPv4 address, an IPv6 /64) or a plain IPv6 address; the pattern alone let 999.1.1.1 through. */
+const IsBlockableIp = () =>
+  ValidateBy({
+    name: 'isBlockableIp',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && (isIP(v) !== 0 || (v.endsWith('/64') && isIP(v.slice(0, -3)) === 6)),
+      defaultMessage: () => BLOCKED_IP_MESSAGE,
+    },
+  });
+
 export class BlockedIpParamDto {
-  @PatternField(IP, 'ip must be an IPv4 or IPv6 address as listed in blockedIps', {
+  @PatternField(IP, BLOCKED_IP_MESSAGE, {
     description: 'As listed in blockedIps (URL-encode the "/" of an IPv6 /64)',
   })
+  @IsBlockableIp()
   ip: string;
 }
 
