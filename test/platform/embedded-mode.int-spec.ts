@@ -4,7 +4,9 @@
  * it behaves exactly as in scaled mode, with the DEFAULT settings (5 s drain on SIGTERM):
  * readiness 503 at once, the request in flight answered, the pool closed, the embedded
  * PostgreSQL stopped LAST, exit 0. A second signal still forces the exit, and a crash (an
- * uncaught error) still stops the embedded PostgreSQL: no postmaster is ever left behind.
+ * uncaught error) still stops the embedded PostgreSQL: no postmaster is ever left behind. A
+ * second start on the same data directory refuses instead of stopping the running app's
+ * PostgreSQL; a PostgreSQL whose app was killed is stopped and taken over.
  * The start prints no deprecation warning. Also: /metrics of a busy app passes `promtool check metrics`.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, sleep, startApp, type AppProcess } from '../harness';
+import { api, ROOT, sleep, startApp, type AppProcess } from '../harness';
 import { runPromtool } from '../ops/promtool';
 
 /** Lines Node prints for process.emitWarning (deprecations, experimental features): `(node:PID) ...`. */
@@ -166,6 +168,34 @@ describe('embedded single-instance mode', () => {
     expect(await app.exited).toBe(1);
     expect(app.output()).toContain('second signal: forcing exit');
     await expectStopped(postmaster);
+  });
+
+  // Found by a black-box review: a second start on the same directory took the running app's
+  // PostgreSQL for an orphan and stopped it under the app (its breaker opened, every request 503).
+  it('a second start (app or migration CLI) on the same data refuses; a killed app\'s PostgreSQL is taken over', async () => {
+    app = await startEmbedded(dataDir);
+    const postmaster = postmasterOf(dataDir);
+    await expect(startEmbedded(dataDir)).rejects.toThrow(`is in use by process ${app.pid}`);
+    const migration = spawnSync(process.execPath, [join(ROOT, 'dist/infra/database/migrate.js'), 'run'], {
+      env: { PATH: process.env.PATH ?? '', EMBEDDED_PG_DIR: dataDir, NODE_ENV: 'test' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(migration.status).not.toBe(0);
+    expect(`${migration.stderr}${migration.stdout}`).toContain(`is in use by process ${app.pid}`);
+    expect(isAlive(postmaster.pid)).toBe(true);
+    expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(200);
+    expect((await api(app.baseUrl, 'POST', '/api/v1/auth/signin', { body: { email, password: 'Wr0ng!Passw0rd' } })).status).toBe(401);
+
+    // SIGKILL leaves its PostgreSQL running with nobody to stop it: the next start does.
+    await app.kill();
+    expect(isAlive(postmaster.pid)).toBe(true);
+    app = await startEmbedded(dataDir);
+    expect(app.output()).toContain('stopping an orphaned embedded PostgreSQL left by a previous run');
+    expect(isAlive(postmaster.pid)).toBe(false);
+    expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(200);
+    app.child.kill('SIGINT');
+    expect(await app.exited).toBe(0);
   });
 
   it('an uncaught error still stops the embedded PostgreSQL, and the next start finds the data', async () => {

