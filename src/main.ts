@@ -16,6 +16,9 @@ import { ConfigError, type Config } from './config/config.schema';
 import { exitAfterLogs, rootLogger } from './infra/logging/logging.module';
 import { PinoNestLogger } from './infra/logging/logger';
 import { ProblemFilter } from './infra/http/problem.filter';
+import { routeTemplate } from './infra/http/route-template';
+import { BID_ROUTE } from './auctions/auctions.controller';
+import { BiddingService } from './auctions/bidding.service';
 import { OutageLog } from './infra/resilience/outage-log';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { answerClientError, answerFrameworkError } from './infra/http/pre-route-errors';
@@ -116,8 +119,17 @@ async function bootstrap(): Promise<void> {
   app.enableCors(corsOptions(config.CORS_ORIGINS));
   registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
   const securityEvents = app.get(SecurityEventsService);
+  const bidding = app.get(BiddingService);
   app.useGlobalFilters(
-    new ProblemFilter(logger, metrics, app.get(OutageLog), (userId, refusal) => securityEvents.reportRefusal(userId, refusal)),
+    new ProblemFilter(
+      logger,
+      metrics,
+      app.get(OutageLog),
+      (userId, refusal) => securityEvents.reportRefusal(userId, refusal),
+      (req, refusal) => {
+        if (req.method === BID_ROUTE.method && routeTemplate(req) === BID_ROUTE.template) bidding.countRejection(refusal.code);
+      },
+    ),
   );
 
   SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), {

@@ -12,6 +12,13 @@ import { ApiUuidParam } from '../infra/http/openapi/fields';
 import { NoBody } from '../infra/http/no-body';
 import { VALIDATE } from '../infra/http/validation-pipe';
 
+/**
+ * The bid route as Fastify names it: main.ts counts its error answers in bids_rejected_total, as
+ * the gateway counts bid:place's refusals (a guard's or the pipe's included, which never reach
+ * BiddingService).
+ */
+export const BID_ROUTE = { method: 'POST', template: '/api/v1/auctions/:id/bids' } as const;
+
 @ApiTags('auctions')
 @ApiBearerAuth()
 @Verified()

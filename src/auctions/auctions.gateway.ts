@@ -207,15 +207,14 @@ export class AuctionsGateway
   }
 
   @SubscribeMessage('bid:place')
-  placeBid(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.answer('bid:place', async () => {
+  async placeBid(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    const ack = await this.answer('bid:place', async () => {
       const user = this.userOf(socket);
       await this.refuseBlockedAddress(socket);
       // Counted before validation, as the HTTP guard counts before the validation pipe.
       const decision = await this.consumeBidBudget(user.id);
       if (!decision.allowed) {
         // The limiter itself reports the RATE_LIMITED security event and the throttling metric.
-        this.bidding.countRejection('RATE_LIMIT_EXCEEDED');
         return {
           ok: false,
           code: 'RATE_LIMIT_EXCEEDED',
@@ -223,16 +222,13 @@ export class AuctionsGateway
           retryAfter: decision.resetSeconds,
         };
       }
-      let msg: PlaceBidMessage;
-      try {
-        msg = await parseMessage(PlaceBidMessage, body);
-      } catch (err) {
-        this.bidding.countRejection('VALIDATION_FAILED');
-        throw err;
-      }
+      const msg = await parseMessage(PlaceBidMessage, body);
       const bid = await this.bidding.placeBid(user, msg.auctionId, msg.amount);
       return { ok: true, bid };
     });
+    // Every refusal, as the REST route's error answers are counted (main.ts).
+    if (!ack.ok) this.bidding.countRejection(ack.code);
+    return ack;
   }
 
   /** The socket's user as of now (roles after any change); a revoked session ends here. */

@@ -74,7 +74,6 @@ export class BiddingService {
       });
     } catch (err) {
       if (err instanceof DomainError) {
-        this.metrics.bidsRejected.inc({ reason: err.code });
         if (err.code === 'BUDGET_EXCEEDED') {
           this.securityEvents
             .record(user.id, 'BID_OVER_BUDGET')
@@ -103,7 +102,11 @@ export class BiddingService {
     return event;
   }
 
-  /** Records a refusal decided before the service ran (throttled or invalid socket message). */
+  /**
+   * `bids_rejected_total{reason}`: every refused bid attempt, counted once where it is answered
+   * (the REST bid route's error answers in main.ts, `bid:place`'s refusing acks in the gateway),
+   * whatever refused it: a guard, validation, the limiter or the rules here.
+   */
   countRejection(code: string): void {
     this.metrics.bidsRejected.inc({ reason: code });
   }

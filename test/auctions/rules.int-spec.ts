@@ -46,6 +46,11 @@ describe('auction rules (single instance)', () => {
   });
 
   const post = (path: string, token: string, body?: unknown) => api(app.baseUrl, 'POST', path, { token, body });
+  /** bids_rejected_total by reason, from /metrics. */
+  const bidsRejected = async (): Promise<Record<string, number>> => {
+    const text = (await api<string>(app.baseUrl, 'GET', '/metrics')).body;
+    return Object.fromEntries([...text.matchAll(/^bids_rejected_total\{reason="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+  };
   const get = (path: string, token: string) => api(app.baseUrl, 'GET', path, { token });
 
   describe('leagues', () => {
@@ -206,6 +211,7 @@ describe('auction rules (single instance)', () => {
     });
 
     it('enforces BID_TOO_LOW, BUDGET_EXCEEDED and NOT_A_PARTICIPANT, and accepts valid bids in seq order', async () => {
+      const rejectedBefore = await bidsRejected();
       const league = await leagueWith(app.baseUrl, owner, [alice, bob], { budget: '20.00' });
       const auction = await openAuction(app.baseUrl, owner, league.id, { startingPrice: '5.00', minIncrement: '1.00' });
       const bid = (u: TestUser, amount: string) => post(`/api/v1/auctions/${auction.id}/bids`, u.token, { amount });
@@ -242,11 +248,27 @@ describe('auction rules (single instance)', () => {
         seq: 2,
         winnerId: null,
       });
+      // A socket's refusals count the same way, each once: the rules' (BID_TOO_LOW) and validation's.
+      const s = await connect(app.baseUrl, bob.token);
+      try {
+        expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '6.00' })).toMatchObject({ code: 'BID_TOO_LOW' });
+        expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: 7 })).toMatchObject({ code: 'VALIDATION_FAILED' });
+      } finally {
+        s.close();
+      }
       const metrics = (await api<string>(app.baseUrl, 'GET', '/metrics')).body;
       expect(metrics).toMatch(/bids_accepted_total \d+/);
-      expect(metrics).toContain('bids_rejected_total{reason="BID_TOO_LOW"}');
-      expect(metrics).toContain('bids_rejected_total{reason="BUDGET_EXCEEDED"}');
       expect(metrics).toContain('bid_latency_seconds_bucket{le="0.01"}');
+      // Every refused attempt once, by code, whatever refused it: the validation pipe's 400s over
+      // REST were not counted before (the socket's were).
+      const rejected = await bidsRejected();
+      const delta = (code: string) => (rejected[code] ?? 0) - (rejectedBefore[code] ?? 0);
+      expect(['BID_TOO_LOW', 'BUDGET_EXCEEDED', 'NOT_A_PARTICIPANT', 'VALIDATION_FAILED'].map((c) => [c, delta(c)])).toEqual([
+        ['BID_TOO_LOW', 3],
+        ['BUDGET_EXCEEDED', 1],
+        ['NOT_A_PARTICIPANT', 1],
+        ['VALIDATION_FAILED', 6],
+      ]);
     });
 
     it('counts what a bidder already leads with elsewhere in the league against the budget', async () => {

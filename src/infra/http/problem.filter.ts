@@ -76,6 +76,9 @@ function safeFastifyDetail(code: string, message?: string): string {
  */
 export type RefusalListener = (userId: string, rendered: RenderedError) => void;
 
+/** Told of every error answer the filter writes (e.g. to count a route's refusals by code). */
+export type ErrorAnswerListener = (req: FastifyRequest, rendered: RenderedError) => void;
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   constructor(
@@ -83,6 +86,7 @@ export class ProblemFilter implements ExceptionFilter {
     private readonly metrics: MetricsService,
     private readonly outages?: OutageLog,
     private readonly onRefusal?: RefusalListener,
+    private readonly onAnswer?: ErrorAnswerListener,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -92,6 +96,7 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const rendered = sendProblem(req, reply, exception, this.logger, this.metrics, this.outages);
     if (req.user && this.onRefusal) this.onRefusal(req.user.id, rendered);
+    this.onAnswer?.(req, rendered);
   }
 }
 
