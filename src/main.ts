@@ -2,6 +2,7 @@
  * Bootstrap only: validated config, the Fastify adapter, global pipes/filters/hooks, OpenAPI,
  * signal handling for graceful shutdown, listen.
  */
+import type { Socket } from 'node:net';
 import './tracing'; // first: instrumentations must hook modules before they load
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { BID_ROUTE } from './auctions/auctions.controller';
 import { BiddingService } from './auctions/bidding.service';
 import { OutageLog } from './infra/resilience/outage-log';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
-import { answerClientError, answerFrameworkError } from './infra/http/pre-route-errors';
+import { answerClientError, answerFrameworkError, type PreRouteAnswerListener } from './infra/http/pre-route-errors';
 import { ShutdownService } from './infra/lifecycle/shutdown.service';
 import { installFatalErrorHandler } from './infra/lifecycle/fatal-errors';
 import { MetricsService } from './metrics/metrics.service';
@@ -75,6 +76,12 @@ async function bootstrap(): Promise<void> {
       ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
       : undefined;
 
+  // Answers made before any route runs are counted like others once the metrics exist (below).
+  const counting: { metrics?: MetricsService } = {};
+  const countPreRoute: PreRouteAnswerListener = (method, status, code) => {
+    counting.metrics?.http.of(method, 'unmatched').record(status, 0);
+    counting.metrics?.errorsTotal.inc({ code });
+  };
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // No "incoming request"/"request completed" info line pair per request (a hot-path cost and
@@ -91,9 +98,9 @@ async function bootstrap(): Promise<void> {
     keepAliveTimeout: 65_000, // above common load-balancer idle timeouts (60 s)
     return503OnClosing: true,
     // Answers made before any route runs are problem documents too (DESIGN.md §3).
-    frameworkErrors: (err: FastifyError, req: { url: string; id: string }, reply: unknown) =>
-      answerFrameworkError(err, req, reply as FastifyReply),
-    clientErrorHandler: answerClientError,
+    frameworkErrors: (err: FastifyError, req: { url: string; id: string; method: string }, reply: unknown) =>
+      answerFrameworkError(err, req, reply as FastifyReply, countPreRoute),
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => answerClientError(err, socket, countPreRoute),
     forceCloseConnections: 'idle',
     // Node answers an HTTP/1.1 request without Host with a bare 400 (no body, none of our
     // headers); the onRequest hook refuses it as a problem document instead (http-hooks.ts).
@@ -109,6 +116,7 @@ async function bootstrap(): Promise<void> {
   });
 
   const metrics = app.get(MetricsService);
+  counting.metrics = metrics;
   const shutdown = app.get(ShutdownService);
   const fastify = app.getHttpAdapter().getInstance();
   // Fastify parses text/plain by default: a JSON body sent as text reached the DTOs as a string

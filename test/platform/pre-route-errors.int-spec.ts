@@ -101,9 +101,23 @@ describe('answers made before a route runs', () => {
   // Objects, not rows: jest would hand a 4-element row's missing 5th argument a `done` callback.
   const table = CASES.map(([name, request, status, code, mustNotEcho]) => ({ name, request, status, code, mustNotEcho: mustNotEcho ?? '' }));
 
+  /** Sums of http_requests_total{status} and errors_total{code} over every series, from /metrics. */
+  const counted = async (status: number, code: string) => {
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+    return {
+      requests: sum(new RegExp(`^http_requests_total\\{[^}]*status="${status}"[^}]*\\} (\\d+)`, 'gm')),
+      errors: sum(new RegExp(`^errors_total\\{code="${code}"\\} (\\d+)`, 'gm')),
+    };
+  };
+
   it.each(table)('$name', async ({ request, status, code, mustNotEcho }) => {
+    const before = await counted(status, code);
     const res = await sendRaw(app.port, request);
     expect(res.status).toBe(status);
+    // Counted like any answer (found by a black-box review: the router's and Node's parser's
+    // refusals were in neither metric, so malformed and abusive traffic did not show).
+    expect(await counted(status, code)).toEqual({ requests: before.requests + 1, errors: before.errors + 1 });
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     for (const h of ['strict-transport-security', 'x-content-type-options', 'x-frame-options', 'content-security-policy', 'referrer-policy', 'permissions-policy']) {
       expect(res.headers[h]).toBeTruthy();

@@ -12,7 +12,7 @@
  * Pure (no Nest imports).
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { METHODS, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { problem, type ErrorCode } from './domain-error';
@@ -56,11 +56,24 @@ export const RAW_SECURITY_HEADERS: Record<string, string> = {
 };
 
 /**
+ * Told of each answer made here, so that it is counted like any other (http_requests_total with
+ * the `unmatched` route, errors_total): no onResponse hook runs for these. `method` is the
+ * request's, or OTHER when it cannot be read.
+ */
+export type PreRouteAnswerListener = (method: string, status: number, code: ErrorCode) => void;
+
+/**
  * Fastify's `frameworkErrors` option. Runs before the onRequest hooks, so X-Request-Id (the id
  * came from genReqId) and the security headers are set here.
  */
-export function answerFrameworkError(err: { code?: string }, req: { url: string; id: string }, reply: FastifyReply): void {
+export function answerFrameworkError(
+  err: { code?: string },
+  req: { url: string; id: string; method: string },
+  reply: FastifyReply,
+  onAnswer?: PreRouteAnswerListener,
+): void {
   const refusal = frameworkRefusal(err);
+  onAnswer?.(knownMethod(req.method), refusal.status, refusal.code);
   const body = problem(refusal.status, refusal.code, refusal.detail, instanceOf(req.url), String(req.id));
   void reply
     .status(refusal.status)
@@ -82,12 +95,25 @@ function pathOfRawRequest(raw: unknown): string {
   return match ? instanceOf(match[1]) : '/';
 }
 
+const METHOD_NAMES = new Set(METHODS);
+
+/** A metric label: one of Node's HTTP methods, else OTHER (no unbounded label values). */
+function knownMethod(method: string | undefined): string {
+  return method !== undefined && METHOD_NAMES.has(method) ? method : 'OTHER';
+}
+
 /** Fastify's `clientErrorHandler`: a problem document written straight to the socket. */
-export function answerClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
+export function answerClientError(
+  err: Error & { code?: string; rawPacket?: unknown },
+  socket: Socket,
+  onAnswer?: PreRouteAnswerListener,
+): void {
   // A reset connection has nobody left to answer (as Fastify's default handler does).
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) {
     const refusal = parserRefusal(err.code);
+    const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 16).toString('latin1') : '';
+    onAnswer?.(knownMethod(/^([A-Z]+) /.exec(raw)?.[1]), refusal.status, refusal.code);
     const requestId = randomUUID();
     const body = JSON.stringify(problem(refusal.status, refusal.code, refusal.detail, pathOfRawRequest(err.rawPacket), requestId));
     const headers = {
