@@ -68,6 +68,9 @@ describe('access token checks', () => {
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('UNAUTHENTICATED');
     expect(res.headers.get('content-type')).toContain('application/problem+json');
+    // RFC 9110: every 401 carries a challenge; RFC 6750: invalid_token when a Bearer token was sent.
+    const sent = header().startsWith('Bearer ');
+    expect(res.headers.get('www-authenticate')).toBe(sent ? 'Bearer realm="bulwark", error="invalid_token"' : 'Bearer realm="bulwark"');
   });
 
   it('answers 403 FORBIDDEN to a valid token without the role, and 401 before roles without a token', async () => {

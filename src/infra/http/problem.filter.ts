@@ -71,6 +71,15 @@ function safeFastifyDetail(code: string, message?: string): string {
 }
 
 /**
+ * The challenge every 401 must carry (RFC 9110 §11.6.1), in the Bearer scheme's form (RFC 6750
+ * §3): `error="invalid_token"` when an access token was sent and refused.
+ */
+export function bearerChallenge(req: Pick<FastifyRequest, 'headers'>, code: ErrorCode): string {
+  const sent = /^Bearer\s/i.test(req.headers.authorization ?? '');
+  return sent && code === 'UNAUTHENTICATED' ? 'Bearer realm="bulwark", error="invalid_token"' : 'Bearer realm="bulwark"';
+}
+
+/**
  * Told of every error answered to a caller whose identity came from a verified access token
  * (the auth guard's `request.user`), so refusals by guards count like refusals by services.
  */
@@ -128,6 +137,7 @@ export function sendProblem(
   );
   if (reply.sent) return rendered;
   for (const [k, v] of Object.entries(rendered.headers ?? {})) void reply.header(k, v);
+  if (rendered.status === 401) void reply.header('www-authenticate', bearerChallenge(req, rendered.code));
   void reply.status(rendered.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
   return rendered;
 }

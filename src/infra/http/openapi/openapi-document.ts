@@ -51,6 +51,11 @@ const seconds = (description: string): HeaderObject => ({
   schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 86_400 },
 });
 const RETRY_AFTER = seconds('Seconds to wait before retrying');
+const WWW_AUTHENTICATE: HeaderObject = {
+  description: 'The Bearer challenge (RFC 6750): `Bearer realm="bulwark"`, with `error="invalid_token"` when an access token was sent and refused',
+  required: true,
+  schema: { type: 'string', pattern: '^Bearer realm="bulwark"(, error="invalid_token")?$', maxLength: 64 },
+};
 /** IETF draft RateLimit header fields, sent by operations with a route budget. */
 const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
   'RateLimit-Limit': { description: 'Calls allowed per window of this route budget', schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 1_000_000 } },
@@ -144,6 +149,7 @@ function describeOperation(path: string, operation: OperationObject): void {
       response.description ||= SHARED_REFUSALS[code] ?? 'Refused';
       response.content = problemContent(response);
       if ([403, 423, 429, 503].includes(code)) response.headers = { ...response.headers, 'Retry-After': RETRY_AFTER };
+      if (code === 401) response.headers = { ...response.headers, 'WWW-Authenticate': WWW_AUTHENTICATE };
     }
     // The budget is counted before anything else runs, so every answer but a 5xx carries it.
     if (rateLimited && code < 500) response.headers = { ...response.headers, ...RATE_LIMIT_HEADERS };
