@@ -16,6 +16,7 @@ import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
 import { exitAfterLogs, rootLogger } from './infra/logging/logging.module';
 import { PinoNestLogger } from './infra/logging/logger';
+import { BODY_LIMIT_BYTES } from './infra/http/body-limit';
 import { ProblemFilter } from './infra/http/problem.filter';
 import { routeTemplate } from './infra/http/route-template';
 import { BID_ROUTE } from './auctions/auctions.controller';
@@ -35,8 +36,6 @@ import { SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
 import { corsOptions } from './security/http/cors';
 import { AppModule } from './app.module';
 import { shutdownTracing, tracingEnabled } from './tracing';
-
-const BODY_LIMIT = 100 * 1024;
 
 function loadConfigOrExit(): Config {
   try {
@@ -92,7 +91,7 @@ async function bootstrap(): Promise<void> {
     // probe's hooks together, and nothing logs through request.log; our lines get the request id
     // (and trace id) from the logger mixin, which reads the request context.
     childLoggerFactory: (parent: FastifyBaseLogger) => parent,
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(req.headers['x-request-id']),
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
     keepAliveTimeout: 65_000, // above common load-balancer idle timeouts (60 s)

@@ -134,7 +134,9 @@ export function buildAsyncApiDocument(openapi: OpenAPIObject): Schema {
       description:
         'Live auctions over Socket.IO 4 at path ' + SOCKET_PATH + ' (the websocket transport alone works; no sticky sessions). ' +
         'Send the access token as the handshake `auth.token`. Client events are answered by an acknowledgement: ' +
-        '`{ok:true, …}` or `{ok:false, code, message}` with the codes of the REST API. Room events reach every member on every replica.',
+        '`{ok:true, …}` or `{ok:false, code, message}` with the codes of the REST API. Room events reach every member on every replica. ' +
+        'An event not listed here is answered `{ok:false, code:"NOT_FOUND"}` when it asks for an acknowledgement, and ignored otherwise. ' +
+        'A message over 100 KiB (the REST body limit) closes the connection.',
     },
     defaultContentType: 'application/json',
     servers: {

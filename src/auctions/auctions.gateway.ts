@@ -44,6 +44,9 @@ import { parseMessage } from './socket-validation';
 
 export const SOCKET_PATH = '/api/socket.io';
 
+/** The events a client may send (each a @SubscribeMessage below; the gateway's nest-spec checks the list). */
+export const CLIENT_EVENTS: ReadonlySet<string> = new Set(['auction:join', 'auction:leave', 'bid:place']);
+
 export type Ack =
   | ({ ok: true } & Record<string, unknown>)
   | { ok: false; code: string; message: string; errors?: FieldProblem[]; retryAfter?: number };
@@ -170,6 +173,13 @@ export class AuctionsGateway
 
   handleConnection(socket: Socket): void {
     this.metrics.socketConnections.inc();
+    // An event nobody handles was dropped without a word: a client waiting for its ack (a typo
+    // in the event name) waited until its own timeout. It is refused like an unknown route.
+    socket.use(([event, ...args], next) => {
+      if (CLIENT_EVENTS.has(event)) return next();
+      const ack: unknown = args.at(-1);
+      if (typeof ack === 'function') ack({ ok: false, code: 'NOT_FOUND', message: 'No such event' } satisfies Ack);
+    });
     const state = socket.data as SocketState;
     if (state.expiresAt !== undefined) {
       // The token is only checked at the handshake: end the session when it expires.

@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'socket.io';
 import { AppConfig } from '../config/config.service';
+import { SOCKET_MESSAGE_LIMIT_BYTES } from '../infra/http/body-limit';
 import { requestIdFrom } from '../infra/http/http-hooks';
 import { RAW_SECURITY_HEADERS } from '../infra/http/pre-route-errors';
 import { RedisFactory, type RedisClient } from '../infra/redis/redis.factory';
@@ -110,6 +111,8 @@ export class RedisIoAdapter extends IoAdapter {
       ...options,
       path: SOCKET_PATH,
       serveClient: false,
+      // 100 KiB like a REST body (engine.io's default is 1 MB): a larger message closes the connection.
+      maxHttpBufferSize: SOCKET_MESSAGE_LIMIT_BYTES,
       cors: origins.length > 0 ? { origin: origins, credentials: true } : undefined,
       allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
         const ok = originAllowed(req.headers.origin, req.headers.host, origins);

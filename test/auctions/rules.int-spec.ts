@@ -253,6 +253,14 @@ describe('auction rules (single instance)', () => {
       try {
         expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '6.00' })).toMatchObject({ code: 'BID_TOO_LOW' });
         expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: 7 })).toMatchObject({ code: 'VALIDATION_FAILED' });
+        // An event nobody handles is answered, not left to the client's timeout (a typo'd name);
+        // without an ack it is dropped, and the socket goes on.
+        s.socket.emit('auction:bid', { auctionId: auction.id, amount: '9.00' });
+        expect(await s.socket.timeout(5_000).emitWithAck('auction:bid', { auctionId: auction.id, amount: '9.00' })).toEqual({
+          ok: false,
+          code: 'NOT_FOUND',
+          message: 'No such event',
+        });
       } finally {
         s.close();
       }

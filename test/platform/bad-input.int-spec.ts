@@ -190,6 +190,24 @@ describe('bad input that used to be a 500', () => {
     expect(bid.status).toBe(201);
   });
 
+  // Found by a black-box review: socket messages up to engine.io's default 1 MB were read and
+  // validated, where a REST body over 100 KiB is a 413. Now the REST limit holds for both.
+  it('a socket message over 100 KiB closes the connection; one under it is judged by the rules', async () => {
+    const s = await connect(app.baseUrl, customer.token);
+    try {
+      const under = await emitAck(s.socket, 'bid:place', { auctionId: randomUUID(), amount: 'x'.repeat(90 * 1024) });
+      expect(under).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+      const closed = new Promise<string>((resolve) => {
+        s.socket.once('disconnect', (reason) => resolve(reason));
+        setTimeout(() => resolve('still connected after 10 s'), 10_000).unref();
+      });
+      s.socket.emit('bid:place', { auctionId: randomUUID(), amount: 'x'.repeat(110 * 1024) }, () => undefined);
+      expect(await closed).toBe('transport close');
+    } finally {
+      s.close();
+    }
+  });
+
   it('a refusal does not echo what the client sent, beyond a well-formed account number', async () => {
     const probe = '<img src=x onerror=alert(1)>';
     const limits = await get(`/api/v1/transfer-limits/${encodeURIComponent(probe)}`, customer.token);
