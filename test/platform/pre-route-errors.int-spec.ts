@@ -85,6 +85,8 @@ const CASES: Array<[string, string, number, string, string?]> = [
     415,
     'VALIDATION_FAILED',
   ],
+  // Found by the same review: Fastify ignores Content-Encoding (an unknown coding was read as none).
+  ['a body with Content-Encoding', json('POST', '/api/v1/auth/signin', '{"email":"a@example.test","password":"x"}', 'Content-Encoding: br\r\n'), 415, 'VALIDATION_FAILED'],
   ['JSON sent as text/plain', json('POST', '/api/v1/auth/signin', '{"email":"a@example.test","password":"x"}').replace('application/json', 'text/plain'), 415, 'VALIDATION_FAILED'],
 ];
 

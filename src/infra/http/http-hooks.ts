@@ -29,6 +29,14 @@ const CTX = Symbol('bulwarkRequestContext');
 const STARTED = Symbol('bulwarkStarted');
 type WithCtx = FastifyRequest & { [CTX]?: RequestContext; [STARTED]?: number };
 
+/** The request has a body (RFC 9112 §6.3) under a content coding other than identity. */
+function encodedBody(req: FastifyRequest): boolean {
+  const coding = req.headers['content-encoding'];
+  if (coding === undefined || coding.trim().toLowerCase() === 'identity') return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /** Probes and scrapes get no access-log line: they would drown everything else. */
 const accessLogged = (route: string) => !route.startsWith('/health/') && route !== '/metrics';
 
@@ -59,6 +67,12 @@ export function registerHttpHooks(
     // (main.ts) because it has no body and none of the headers every answer carries.
     if (req.headers.host === undefined && req.raw.httpVersionMajor === 1 && req.raw.httpVersionMinor === 1) {
       sendProblem(req, reply, new DomainError('VALIDATION_FAILED', 400, 'An HTTP/1.1 request must carry a Host header'), deps.logger, deps.metrics);
+      return;
+    }
+    // A body we cannot read as sent: Fastify ignores Content-Encoding, so `gzip` failed as
+    // malformed JSON and an unknown coding was read as if absent. RFC 9110 §15.5.16: 415.
+    if (encodedBody(req)) {
+      sendProblem(req, reply, new DomainError('VALIDATION_FAILED', 415, 'Content-Encoding is not supported: send the body unencoded'), deps.logger, deps.metrics);
       return;
     }
     // While draining, every answer closes its connection, so clients holding keep-alive
