@@ -88,11 +88,15 @@ export function parserRefusal(code: string | undefined): FrameworkRefusal {
   return { status: 400, code: 'VALIDATION_FAILED', detail: 'The request is not valid HTTP' };
 }
 
-/** The request path from the start of a raw request, when it can be read; else "/". */
-function pathOfRawRequest(raw: unknown): string {
+/**
+ * Method and path from the start of a raw request, when they can be read: the method as a metric
+ * label (knownMethod), the path as the problem's `instance` ("/" when unreadable).
+ */
+function rawRequestLine(raw: unknown): { method: string; path: string } {
   const line = Buffer.isBuffer(raw) ? raw.subarray(0, MAX_INSTANCE_LENGTH + 64).toString('latin1').split('\r\n')[0] : '';
-  const match = /^[A-Z]+ (\/[\x21-\x7e]*)/.exec(line);
-  return match ? instanceOf(match[1]) : '/';
+  const method = /^([A-Z]+) /.exec(line)?.[1];
+  const path = /^[A-Z]+ (\/[\x21-\x7e]*)/.exec(line)?.[1];
+  return { method: knownMethod(method), path: path === undefined ? '/' : instanceOf(path) };
 }
 
 const METHOD_NAMES = new Set(METHODS);
@@ -112,10 +116,10 @@ export function answerClientError(
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) {
     const refusal = parserRefusal(err.code);
-    const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 16).toString('latin1') : '';
-    onAnswer?.(knownMethod(/^([A-Z]+) /.exec(raw)?.[1]), refusal.status, refusal.code);
+    const request = rawRequestLine(err.rawPacket);
+    onAnswer?.(request.method, refusal.status, refusal.code);
     const requestId = randomUUID();
-    const body = JSON.stringify(problem(refusal.status, refusal.code, refusal.detail, pathOfRawRequest(err.rawPacket), requestId));
+    const body = JSON.stringify(problem(refusal.status, refusal.code, refusal.detail, request.path, requestId));
     const headers = {
       ...RAW_SECURITY_HEADERS,
       'X-Request-Id': requestId,
