@@ -57,6 +57,14 @@ class ProbeController {
     return 'moved';
   }
 
+  // Customised by decorator: the library's own loop (the `ip` throttler skipped here).
+  @SkipThrottle({ ip: true })
+  @RateLimit('status')
+  @Get('budget-only')
+  budgetOnly() {
+    return 'budget only';
+  }
+
   @RateLimit('transfers')
   @ReplaysOverBudget()
   @Get('replayable')
@@ -68,14 +76,14 @@ class ProbeController {
 async function guardedApp(env: Record<string, string>) {
   const config = new AppConfig(parseConfig({ NODE_ENV: 'test', ...env }));
   const increments: { key: string; throttler: string }[] = [];
+  const consumed: { budget: string; subject: string; route: string }[] = [];
+  const state = { spent: false, ipBlocked: false };
   const storage = {
     increment: async (key: string, ttl: number, _limit: number, _block: number, throttler: string) => {
       increments.push({ key, throttler });
-      return { totalHits: 1, timeToExpire: ttl / 1000, isBlocked: false, timeToBlockExpire: 0, blockedNow: false };
+      return { totalHits: 1, timeToExpire: ttl / 1000, isBlocked: state.ipBlocked, timeToBlockExpire: state.ipBlocked ? 900 : 0, blockedNow: false };
     },
   } as unknown as SharedThrottlerStorage;
-  const consumed: { budget: string; subject: string; route: string }[] = [];
-  const state = { spent: false };
   const rateLimits = {
     consume: async (budget: string, subject: string, route: string) => {
       consumed.push({ budget, subject, route });
@@ -117,6 +125,7 @@ describe('ThrottlingGuard (default settings: rate limiting on)', () => {
     app.increments.length = 0;
     app.consumed.length = 0;
     app.budget.spent = false;
+    app.budget.ipBlocked = false;
   });
 
   it('counts an ordinary request once, against the client IP only', async () => {
@@ -136,6 +145,23 @@ describe('ThrottlingGuard (default settings: rate limiting on)', () => {
     expect(res.status).toBe(200);
     expect(app.increments).toEqual([{ key: 'ip:127.0.0.1', throttler: 'ip' }]);
     expect(app.consumed).toEqual([{ budget: 'status', subject: 'ip:127.0.0.1', route: '/budgeted' }]);
+    expect(res.headers['ratelimit-remaining']).toBe('59');
+  });
+
+  it('refuses a blocked IP before its route budget is charged', async () => {
+    app.budget.ipBlocked = true;
+    const res = await app.http.inject('GET', '/movement');
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('IP_BLOCKED');
+    expect(app.increments).toEqual([{ key: 'ip:127.0.0.1', throttler: 'ip' }]);
+    expect(app.consumed).toEqual([]);
+  });
+
+  it("takes the library's loop on a route that customises a throttler by decorator", async () => {
+    const res = await app.http.inject('GET', '/budget-only');
+    expect(res.status).toBe(200);
+    expect(app.increments).toEqual([]); // @SkipThrottle({ ip: true }) honoured
+    expect(app.consumed).toEqual([{ budget: 'status', subject: 'ip:127.0.0.1', route: '/budget-only' }]);
     expect(res.headers['ratelimit-remaining']).toBe('59');
   });
 

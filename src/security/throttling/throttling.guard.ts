@@ -28,8 +28,9 @@ import type { AuthUser } from '../../auth/auth-user';
 import { bearerToken } from '../../auth/guards/jwt-auth.guard';
 import { TokenService } from '../../auth/token.service';
 import { IpProtectionService } from '../ip-protection/ip-protection.service';
+import type { RateLimitBudget } from './rate-limit.decorator';
 import { RateLimitService } from './rate-limit.service';
-import { IP_THROTTLER, SharedThrottlerStorage, type SharedThrottlerRecord } from './shared-throttler.storage';
+import { IP_THROTTLER, ROUTE_THROTTLER, SharedThrottlerStorage, type SharedThrottlerRecord } from './shared-throttler.storage';
 import { rateLimitHeaders, isExemptRoute, signinSubject, userSubject, ipSubject } from './subjects';
 import { budgetOf, clientIp } from './throttlers';
 import { attachBudgetRefusal, REPLAYS_OVER_BUDGET_KEY } from './budget-refusal';
@@ -43,8 +44,8 @@ const hasIdempotencyKey = (req: Request): boolean => req.headers['idempotency-ke
 export class ThrottlingGuard extends ThrottlerGuard {
   private readonly enabled: boolean;
   private readonly skipAll: HandlerMetadata<boolean>;
-  /** Routes that opt out of, or override, the `ip` throttler take the library's general path. */
-  private readonly ipCustomised: HandlerMetadata<boolean>;
+  /** Routes that opt out of, or override, a named throttler by decorator take the library's loop. */
+  private readonly customised: HandlerMetadata<boolean>;
   /** @ReplaysOverBudget() handlers (money movements): see budget-refusal.ts. */
   private readonly replaysOverBudget: HandlerMetadata<boolean>;
 
@@ -63,9 +64,10 @@ export class ThrottlingGuard extends ThrottlerGuard {
     // A bare @SkipThrottle() opts a route out of every throttler.
     this.skipAll = HandlerMetadata.of<boolean>(reflector, 'THROTTLER:SKIPdefault');
     this.replaysOverBudget = HandlerMetadata.of<boolean>(reflector, REPLAYS_OVER_BUDGET_KEY);
-    this.ipCustomised = new HandlerMetadata<boolean>((context) =>
-      ['THROTTLER:SKIP', 'THROTTLER:LIMIT', 'THROTTLER:TTL', 'THROTTLER:BLOCK_DURATION', 'THROTTLER:TRACKER', 'THROTTLER:KEY_GENERATOR'].some(
-        (key) => reflector.getAllAndOverride<unknown>(key + IP_THROTTLER, [context.getHandler(), context.getClass()]) !== undefined,
+    const keys = ['THROTTLER:SKIP', 'THROTTLER:LIMIT', 'THROTTLER:TTL', 'THROTTLER:BLOCK_DURATION', 'THROTTLER:TRACKER', 'THROTTLER:KEY_GENERATOR'];
+    this.customised = new HandlerMetadata<boolean>((context) =>
+      [IP_THROTTLER, ROUTE_THROTTLER].some((name) =>
+        keys.some((key) => reflector.getAllAndOverride<unknown>(key + name, [context.getHandler(), context.getClass()]) !== undefined),
       ),
     );
   }
@@ -76,16 +78,16 @@ export class ThrottlingGuard extends ThrottlerGuard {
    */
   override canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.skips(context)) return true as unknown as Promise<boolean>;
-    // Most routes have no budget: only the `ip` throttler applies, and it needs one storage call.
-    // The library's loop would add ~15 promises (awaited option values, tracker, key) per request.
-    if (budgetOf(context) === undefined && !this.ipCustomised.get(context)) {
-      const req = context.switchToHttp().getRequest<Request>();
-      return this.ipProtection.admit(clientIp(req)).then((refusal) => {
-        if (refusal) throw refusal;
-        return true;
-      });
-    }
-    return super.canActivate(context);
+    if (this.customised.get(context)) return super.canActivate(context);
+    // Each throttler that applies is one storage call, in the library's order: the IP first, so a
+    // blocked IP spends no budget. The library's loop would add ~15 promises per request
+    // (awaited option values, tracker and key, per throttler) and compute nothing we use.
+    const req = context.switchToHttp().getRequest<Request>();
+    const budget = budgetOf(context);
+    return this.ipProtection.admit(clientIp(req)).then((refusal) => {
+      if (refusal) throw refusal;
+      return budget === undefined ? true : this.chargeBudget(context, req, budget);
+    });
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
@@ -109,19 +111,22 @@ export class ThrottlingGuard extends ThrottlerGuard {
     }
 
     const budget = budgetOf(context);
-    if (!budget) return true;
-    const subject = await this.getTracker(req, context);
-    const decision = await this.rateLimits.consume(budget, subject, routeTemplate(req) ?? 'unmatched');
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    if (!decision.allowed) {
-      const refusal = RateLimitService.tooManyRequests(decision);
-      // A keyed money request may be the retry of one that happened: the use case replays its
-      // recorded answer or answers this 429 (budget-refusal.ts). Nothing new runs past the budget.
-      if (this.replaysOverBudget.get(context) !== true || !hasIdempotencyKey(req)) throw refusal;
-      attachBudgetRefusal(req, refusal);
-    }
-    void reply.headers(rateLimitHeaders(decision));
-    return true;
+    return budget === undefined ? true : this.chargeBudget(context, req, budget);
+  }
+
+  /** One hit of the route's @RateLimit budget: 429 over it, else the RateLimit-* headers. */
+  private chargeBudget(context: ExecutionContext, req: Request, budget: RateLimitBudget): Promise<boolean> {
+    return this.rateLimits.consume(budget, this.subjectOf(req, budget), routeTemplate(req) ?? 'unmatched').then((decision) => {
+      if (!decision.allowed) {
+        const refusal = RateLimitService.tooManyRequests(decision);
+        // A keyed money request may be the retry of one that happened: the use case replays its
+        // recorded answer or answers this 429 (budget-refusal.ts). Nothing new runs past the budget.
+        if (this.replaysOverBudget.get(context) !== true || !hasIdempotencyKey(req)) throw refusal;
+        attachBudgetRefusal(req, refusal);
+      }
+      void context.switchToHttp().getResponse<FastifyReply>().headers(rateLimitHeaders(decision));
+      return true;
+    });
   }
 
   /** True when the IP may go on; throws 403 IP_BLOCKED (and reports a block that starts now) otherwise. */
@@ -133,8 +138,12 @@ export class ThrottlingGuard extends ThrottlerGuard {
 
   /** The subject of a route budget: ip+email for sign-in, else the signed-in user, else the IP. */
   protected override async getTracker(req: Request, context?: ExecutionContext): Promise<string> {
+    return this.subjectOf(req, context && budgetOf(context));
+  }
+
+  private subjectOf(req: Request, budget: RateLimitBudget | undefined): string {
     const ip = clientIp(req);
-    if (context && budgetOf(context) === 'signin') return signinSubject(ip, req.body?.email);
+    if (budget === 'signin') return signinSubject(ip, req.body?.email);
     const user = req.user ?? this.userFromToken(req);
     return user ? userSubject(user.id) : ipSubject(ip);
   }
