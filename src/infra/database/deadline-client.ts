@@ -19,7 +19,7 @@
  * transaction retries it at once (data-source.ts); only a statement inside a transaction can
  * see the error.
  */
-import { Client, type ClientConfig } from 'pg';
+import { Client, Query, type ClientConfig, type QueryResult } from 'pg';
 
 const READ_TIMEOUT = 'Query read timeout';
 export const MAX_NAMED = 1_000;
@@ -73,24 +73,51 @@ export class DeadlineClient extends Client {
 }
 
 const baseQuery = Client.prototype.query as (this: Client, ...args: unknown[]) => unknown;
+
+/** pg's Query as this client drives it: named after construction, answered through its callback. */
+interface NamedQuery {
+  name?: string;
+  callback?: (err: Error | null, result?: QueryResult) => void;
+}
+
 (DeadlineClient.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: DeadlineClient, ...args: unknown[]) {
-  let name: string | undefined;
   // Only the promise form with parameters: a statement without them runs on the simple protocol
   // (it may hold several statements, as BEGIN ... does), and the other forms are not used here.
-  if (this.preparedStatements && args.length === 2 && typeof args[0] === 'string' && Array.isArray(args[1]) && args[1].length > 0) {
-    name = statementName(args[0]);
-    if (name !== undefined) args = [{ name, text: args[0], values: args[1] }];
+  const name =
+    this.preparedStatements && args.length === 2 && typeof args[0] === 'string' && Array.isArray(args[1]) && args[1].length > 0
+      ? statementName(args[0])
+      : undefined;
+  if (name === undefined) {
+    const result = baseQuery.apply(this, args);
+    if (!(result instanceof Promise)) return result; // callback and submittable forms: not used by TypeORM
+    return result.catch((err: unknown) => {
+      if (err instanceof Error && err.message === READ_TIMEOUT) connectionOf(this)?.stream?.destroy();
+      throw err;
+    });
   }
-  const result = baseQuery.apply(this, args);
-  if (!(result instanceof Promise)) return result; // callback and submittable forms: not used by TypeORM
-  return result.catch((err: unknown) => {
-    const connection = (this as unknown as { connection?: Connection }).connection;
-    if (err instanceof Error && err.message === READ_TIMEOUT) connection?.stream?.destroy();
-    if (name !== undefined && connection) forgetClosedStatement(connection, name, (err as { code?: unknown }).code);
-    if (name !== undefined && isStalePlan(err)) renameStale((args[0] as { text: string }).text, name);
-    throw err;
+  // The Query is made from the text and named afterwards, and handed to pg as a submittable: pg
+  // copies a config OBJECT descriptor by descriptor on every call (1.1 µs, against 0.07 µs for a
+  // text), and its promise form wraps the answer in two promises more (one to re-stamp a failure's
+  // stack). pg still applies `query_timeout` and prepares the statement once per connection.
+  const text = args[0] as string;
+  const query = new Query(text, args[1] as unknown[]) as unknown as NamedQuery;
+  query.name = name;
+  return new Promise<QueryResult>((resolve, reject) => {
+    query.callback = (err, result) => {
+      if (!err) return resolve(result!);
+      const connection = connectionOf(this);
+      if (err.message === READ_TIMEOUT) connection?.stream?.destroy();
+      if (connection) forgetClosedStatement(connection, name, (err as { code?: unknown }).code);
+      if (isStalePlan(err)) renameStale(text, name);
+      reject(err);
+    };
+    baseQuery.call(this, query);
   });
 };
+
+function connectionOf(client: Client): Connection | undefined {
+  return (client as unknown as { connection?: Connection }).connection;
+}
 
 /**
  * A parameter pg cannot serialise fails on this side (an error without a SQLSTATE): pg then closes
