@@ -16,6 +16,7 @@ import { AppConfig } from './config/config.service';
 import { ConfigError, type Config } from './config/config.schema';
 import { exitAfterLogs, rootLogger } from './infra/logging/logging.module';
 import { PinoNestLogger } from './infra/logging/logger';
+import { registerJsonBodyParser } from './infra/http/json-body';
 import { BODY_LIMIT_BYTES } from './infra/http/body-limit';
 import { ProblemFilter } from './infra/http/problem.filter';
 import { routeTemplate } from './infra/http/route-template';
@@ -121,6 +122,8 @@ async function bootstrap(): Promise<void> {
   // Fastify parses text/plain by default: a JSON body sent as text reached the DTOs as a string
   // (400 with every field "missing") instead of 415 like any other media type.
   fastify.removeContentTypeParser('text/plain');
+  // JSON in UTF-8 only: another declared charset is 415, bytes that are not UTF-8 are 400.
+  registerJsonBodyParser(fastify);
   // Security headers first, so every answer carries them (including the 503s of the hooks below).
   app.useSecurityHeaders(SECURITY_HEADERS_OPTIONS);
   app.enableCors(corsOptions(config.CORS_ORIGINS));

@@ -18,7 +18,7 @@ interface RawAnswer {
 }
 
 /** Sends `request` as is and reads the answer until the server closes or it is complete. */
-function sendRaw(port: number, request: string): Promise<RawAnswer> {
+function sendRaw(port: number, request: string | Buffer): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(request));
     let data = Buffer.alloc(0);
@@ -59,8 +59,14 @@ const HUGE_BODY = JSON.stringify({ email: 'z'.repeat(110 * 1024) });
 const json = (method: string, path: string, body: string, extra = '') =>
   `${method} ${path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
+/** A JSON request whose body is the given bytes, under the given Content-Type. */
+const jsonBytes = (path: string, contentType: string, body: Buffer) =>
+  Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+// Read as UTF-8 anyway, the password would become "Wrong-P\uFFFDssw\uFFFDrd-1": a plain 401, not a refusal.
+const SIGNIN_LATIN1 = Buffer.from('{"email":"zoe@example.test","password":"Wrong-Pässwörd-1"}', 'latin1');
+
 /** [name, raw request, status, code, text the answer must never contain outside `instance`] */
-const CASES: Array<[string, string, number, string, string?]> = [
+const CASES: Array<[string, string | Buffer, number, string, string?]> = [
   ['over-long path parameter', `POST /api/v1/leagues/${LONG_ID}/join HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n`, 414, 'VALIDATION_FAILED', LONG_ID],
   ['malformed percent-encoding', 'GET /api/v1/leagues/%E0%A4%A HTTP/1.1\r\nHost: t\r\n\r\n', 400, 'VALIDATION_FAILED', '%E0%A4%A'],
   ['unsupported media type', 'POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\nContent-Length: 4\r\n\r\n<a/>', 415, 'VALIDATION_FAILED'],
@@ -88,6 +94,11 @@ const CASES: Array<[string, string, number, string, string?]> = [
   // Found by the same review: Fastify ignores Content-Encoding (an unknown coding was read as none).
   ['a body with Content-Encoding', json('POST', '/api/v1/auth/signin', '{"email":"a@example.test","password":"x"}', 'Content-Encoding: br\r\n'), 415, 'VALIDATION_FAILED'],
   ['JSON sent as text/plain', json('POST', '/api/v1/auth/signin', '{"email":"a@example.test","password":"x"}').replace('application/json', 'text/plain'), 415, 'VALIDATION_FAILED'],
+  // Found by a later black-box review: every body was read as UTF-8 whatever its charset, and
+  // bytes that are not UTF-8 became U+FFFD (a Latin-1 display name was stored mangled, 200).
+  ['JSON declared in another charset', jsonBytes('/api/v1/auth/signin', 'application/json; charset=iso-8859-1', SIGNIN_LATIN1), 415, 'VALIDATION_FAILED'],
+  ['JSON declared as UTF-16', json('POST', '/api/v1/auth/signin', '{"email":"a@example.test","password":"x"}').replace('application/json', 'application/json; charset=utf-16'), 415, 'VALIDATION_FAILED'],
+  ['a JSON body that is not UTF-8', jsonBytes('/api/v1/auth/signin', 'application/json', SIGNIN_LATIN1), 400, 'VALIDATION_FAILED'],
 ];
 
 describe('answers made before a route runs', () => {
@@ -133,6 +144,14 @@ describe('answers made before a route runs', () => {
     if (mustNotEcho) expect(echoed).not.toContain(mustNotEcho);
     expect(echoed).not.toMatch(/FST_|statusCode/); // no framework internals
     expect(res.body.length).toBeLessThan(1_000);
+  });
+
+  it('JSON in UTF-8 is read, with no charset or with utf-8 in any spelling, multi-byte characters included', async () => {
+    const body = Buffer.from('{"email":"zoe@example.test","password":"Wrong-Pässwörd-1 🚀"}', 'utf8');
+    for (const contentType of ['application/json', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/json; charset=utf8']) {
+      const res = await sendRaw(app.port, jsonBytes('/api/v1/auth/signin', contentType, body));
+      expect({ contentType, status: res.status, code: (JSON.parse(res.body) as { code: string }).code }).toEqual({ contentType, status: 401, code: 'INVALID_CREDENTIALS' });
+    }
   });
 
   it('HTTP/1.0 needs no Host: the probe answers', async () => {

@@ -30,7 +30,7 @@ const SHARED_REFUSALS: Record<number, string> = {
   403: 'IP_BLOCKED: this client IP made too many requests and is blocked for a while (Retry-After)',
   404: 'NOT_FOUND: no such resource, or it belongs to someone else',
   413: 'PAYLOAD_TOO_LARGE: the body exceeds 100 KiB',
-  415: 'VALIDATION_FAILED: unsupported Content-Type; send application/json',
+  415: 'VALIDATION_FAILED: unsupported Content-Type, charset or Content-Encoding; send application/json in UTF-8, unencoded',
   429: 'RATE_LIMIT_EXCEEDED: the route budget is spent (Retry-After, RateLimit-*)',
   500: 'INTERNAL: an unexpected error; no detail is disclosed (quote requestId)',
   503: 'SERVICE_UNAVAILABLE: shutting down, a dependency (the database) is unavailable, or — for staff (TELLER, ADMIN) tokens — session revocations cannot be confirmed; retry after Retry-After',
