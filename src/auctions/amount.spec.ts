@@ -7,14 +7,15 @@ describe('auction amounts', () => {
     ['12.5', 1250n],
     ['12.50', 1250n],
     ['0.01', 1n],
-    ['007.05', 705n],
+    ['7.05', 705n],
+    ['0.5', 50n],
     ['9999999999999.99', 999999999999999n],
   ])('parses %s as %s minor units', (text, minor) => {
     expect(isAmount(text)).toBe(true);
     expect(parseAmount(text)).toBe(minor);
   });
 
-  it.each(['', '-1', '1.234', '1.', '.5', '1e3', ' 1', '1 ', '10000000000000', 'abc', '1,00', '+1'])(
+  it.each(['', '-1', '1.234', '1.', '.5', '1e3', ' 1', '1 ', '10000000000000', 'abc', '1,00', '+1', '007.05', '00.10', '01', '00'])(
     'refuses %j',
     (text) => {
       expect(isAmount(text)).toBe(false);

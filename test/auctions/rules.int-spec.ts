@@ -146,6 +146,9 @@ describe('auction rules (single instance)', () => {
         { name: 'x', sport: 'y', budget: 10, maxParticipants: 2 },
         { name: 'x', sport: 'y', budget: '1.234', maxParticipants: 2 },
         { name: 'x', sport: 'y', budget: '0.00', maxParticipants: 2 },
+        // The API document's amount syntax and limit, as for the ledger (found by a black-box review).
+        { name: 'x', sport: 'y', budget: '0100.00', maxParticipants: 2 },
+        { name: 'x', sport: 'y', budget: '1000000000.01', maxParticipants: 2 },
         { name: 'x', sport: 'y', budget: '1.00', maxParticipants: 2, extra: true },
       ]) {
         const bad = await post('/api/v1/leagues', owner.token, body);
@@ -236,7 +239,7 @@ describe('auction rules (single instance)', () => {
       expect([second.status, second.body.seq]).toEqual([201, 2]);
       const stranger = await bid(outsider, '50.00');
       expect([stranger.status, stranger.body.code]).toEqual([403, 'NOT_A_PARTICIPANT']);
-      for (const amount of [6.5, '', '-7.00', '7.001', '1e3']) {
+      for (const amount of [6.5, '', '-7.00', '7.001', '1e3', '0010.00', '1000000000.01']) {
         const bad = await post(`/api/v1/auctions/${auction.id}/bids`, bob.token, { amount });
         expect({ amount, status: bad.status }).toEqual({ amount, status: 400 });
       }
@@ -253,6 +256,7 @@ describe('auction rules (single instance)', () => {
       try {
         expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '6.00' })).toMatchObject({ code: 'BID_TOO_LOW' });
         expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: 7 })).toMatchObject({ code: 'VALIDATION_FAILED' });
+        expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '0012.00' })).toMatchObject({ code: 'VALIDATION_FAILED' });
         // An event nobody handles is answered, not left to the client's timeout (a typo'd name);
         // without an ack it is dropped, and the socket goes on.
         s.socket.emit('auction:bid', { auctionId: auction.id, amount: '9.00' });
@@ -275,7 +279,7 @@ describe('auction rules (single instance)', () => {
         ['BID_TOO_LOW', 3],
         ['BUDGET_EXCEEDED', 1],
         ['NOT_A_PARTICIPANT', 1],
-        ['VALIDATION_FAILED', 6],
+        ['VALIDATION_FAILED', 9],
       ]);
     });
 
