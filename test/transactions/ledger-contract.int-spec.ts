@@ -243,7 +243,7 @@ describe('transactions contract', () => {
 
     it('refuses a bad limit or cursor with 400', async () => {
       const alice = await fundedAccount(url, db, '1.00');
-      for (const q of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'cursor=%2B%2B', `cursor=${Buffer.from('v1:0').toString('base64url')}`, `cursor=${Buffer.from('["0"]').toString('base64url')}`, 'cursor=MTIz', 'foo=bar']) {
+      for (const q of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'limit=1e1', 'limit=%205', 'limit=0x10', 'limit=', 'cursor=%2B%2B', `cursor=${Buffer.from('v1:0').toString('base64url')}`, `cursor=${Buffer.from('["0"]').toString('base64url')}`, 'cursor=MTIz', 'foo=bar']) {
         const res = await api(url, 'GET', `/api/v1/transaction-logs/${alice.accountNumber}?${q}`, { token: alice.user.token });
         expect({ q, status: res.status, code: res.body.code }).toEqual({ q, status: 400, code: 'VALIDATION_FAILED' });
       }
