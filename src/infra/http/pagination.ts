@@ -66,9 +66,13 @@ export function decodeCursor(
 ): Array<string | number> {
   const invalid = invalidCursor;
   if (cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Node decodes what it can and drops a trailing partial character: "WyIzOSJdx" read as the
+  // cursor "WyIzOSJd". Only the exact encoding of what it decodes to is one of ours.
+  if (bytes.toString('base64url') !== cursor) throw invalid();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw invalid();
   }
