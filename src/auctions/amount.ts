@@ -3,14 +3,9 @@
  * number), bigint minor units in PostgreSQL and in memory. Pure, so it is unit-tested alone.
  * Kept local to the auctions module; the ledger has its own helper.
  */
-// The syntax of the ledger's amounts and of the API document's: no sign, exponent or leading
-// zeros (a black-box review found "0010.00" taken for a bid and refused for a deposit).
+// Requests are validated with the ledger's IsMoneyAmount (the API documents' syntax and limit: a
+// black-box review found "0010.00" taken for a bid and refused for a deposit); this only converts.
 const AMOUNT = /^(0|[1-9]\d{0,12})(?:\.(\d{1,2}))?$/;
-
-/** True for a non-negative decimal string with at most 13 integer digits, no leading zeros, and 2 decimals. */
-export function isAmount(value: unknown): value is string {
-  return typeof value === 'string' && AMOUNT.test(value);
-}
 
 /** "12.5" → 1250n. Throws RangeError on anything that is not an amount string. */
 export function parseAmount(value: string): bigint {

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import { AMOUNT, MONEY, text, TextField, TIMESTAMP, UUID } from '../../infra/http/openapi/fields';
-import { IsPositiveAmount } from './amount.validator';
+import { IsMoneyAmount } from '../../transactions/dto/money-amount.validator';
 
 /** Per-auction event sequence (bids and the close). */
 export const SEQ = { type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
@@ -11,11 +11,11 @@ export class CreateAuctionDto {
   lot!: string;
 
   @ApiProperty({ ...AMOUNT, example: '5.00', description: 'The first bid must be at least this' })
-  @IsPositiveAmount()
+  @IsMoneyAmount()
   startingPrice!: string;
 
   @ApiProperty({ ...AMOUNT, example: '0.50', description: 'Every later bid must beat the current amount by at least this' })
-  @IsPositiveAmount()
+  @IsMoneyAmount()
   minIncrement!: string;
 
   @ApiProperty({ type: 'integer', format: 'int32', example: 60, minimum: 1, maximum: 604800 })
@@ -40,7 +40,7 @@ export class CreateAuctionDto {
 
 export class PlaceBidDto {
   @ApiProperty(AMOUNT)
-  @IsPositiveAmount()
+  @IsMoneyAmount()
   amount!: string;
 }
 

@@ -6,7 +6,7 @@ import { MAX_PAGE_LIMIT } from '../../infra/http/pagination';
 const INVITE_CODE = { type: String, pattern: '^[A-Za-z0-9]{4,32}$', maxLength: 32, example: 'K7Q2M9XA4T' } as const;
 const COUNT = { type: 'integer', format: 'int32', minimum: 0, maximum: 500 } as const;
 import { PageQueryDto } from '../../infra/http/page-query.dto';
-import { IsPositiveAmount } from './amount.validator';
+import { IsMoneyAmount } from '../../transactions/dto/money-amount.validator';
 
 export class CreateLeagueDto {
   @TextField(100, { example: 'Sunday league' })
@@ -16,7 +16,7 @@ export class CreateLeagueDto {
   sport!: string;
 
   @ApiProperty({ ...AMOUNT, example: '100.00', description: 'Budget of every participant: decimal string, two decimals at most' })
-  @IsPositiveAmount()
+  @IsMoneyAmount()
   budget!: string;
 
   @ApiProperty({ ...COUNT, example: 10, minimum: 1 })

@@ -3,7 +3,7 @@
  * ValidationPipe and problem filter do not answer socket acks).
  */
 import { IsInt, IsOptional, IsUUID, Min } from 'class-validator';
-import { IsPositiveAmount } from './amount.validator';
+import { IsMoneyAmount } from '../../transactions/dto/money-amount.validator';
 
 export class JoinAuctionMessage {
   @IsUUID()
@@ -25,6 +25,6 @@ export class PlaceBidMessage {
   @IsUUID()
   auctionId!: string;
 
-  @IsPositiveAmount()
+  @IsMoneyAmount()
   amount!: string;
 }

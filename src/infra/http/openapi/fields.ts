@@ -11,7 +11,7 @@ export const UUID = { type: String, format: 'uuid', maxLength: 36 } as const;
 export const TIMESTAMP = { type: String, format: 'date-time', maxLength: 32 } as const;
 /** Money the server writes: two decimals always ("12.50"; balances can be large; "-0.05" never leaves the ledger). */
 export const MONEY = { type: String, pattern: '^(0|[1-9][0-9]{0,17})\\.[0-9]{2}$', maxLength: 21, example: '12.50' } as const;
-/** Money a client sends: at most two decimals, no sign, no exponent (IsMoneyAmount / IsPositiveAmount check more). */
+/** Money a client sends: at most two decimals, no sign, no exponent (IsMoneyAmount checks more). */
 export const AMOUNT = {
   type: String,
   pattern: '^(0|[1-9][0-9]{0,29})(\\.[0-9]{1,2})?$',

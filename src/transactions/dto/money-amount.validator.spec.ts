@@ -1,8 +1,8 @@
 import { validateSync } from 'class-validator';
-import { IsPositiveAmount } from './amount.validator';
+import { IsMoneyAmount } from './money-amount.validator';
 
 class Priced {
-  @IsPositiveAmount() amount!: unknown;
+  @IsMoneyAmount() amount!: unknown;
 }
 
 const valid = (amount: unknown) => {
@@ -11,7 +11,7 @@ const valid = (amount: unknown) => {
   return validateSync(p).length === 0;
 };
 
-describe('IsPositiveAmount', () => {
+describe('IsMoneyAmount (ledger and auction amounts)', () => {
   it.each(['0.01', '1', '12.5', '12.50', '1000000000', '1000000000.00'])('takes %j', (amount) => {
     expect(valid(amount)).toBe(true);
   });
