@@ -17,6 +17,13 @@ import { api, createDatabase, createUser, startApp, startFaultProxy, startRedis,
 import { AUTH_TEST_ENV, PASSWORD } from './auth-helpers';
 import { ADMIN_ROUTE, everyReplicaAnswers, session, untilEveryReplica, verifiedAccount } from './revocation-support';
 
+const logLines = (app: AppProcess) =>
+  app
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: string; msg: string });
+
 // Redis stays down for more than the default 10 s staleness bound, and app starts are slow on a busy machine.
 jest.setTimeout(180_000);
 
@@ -71,6 +78,8 @@ describe('revocation across a Redis restart', () => {
     await everyReplicaAnswers([a, b], staying.accessToken, 200, customerAccount); // the owner reads on
     await everyReplicaAnswers([a, b], teller.token, 503, customerAccount); // a teller does not
     expect(JSON.stringify((await api(b.baseUrl, 'GET', '/health/check')).body)).toContain('session-revocation');
+    // A real loss is a warning on every replica (a shutdown's closing of the feed is not: foundation.int-spec.ts).
+    for (const app of [a, b]) expect(logLines(app).filter((l) => l.msg === 'revocation feed lost: keeping the last known revocations').map((l) => l.level)).toContain('warn');
 
     await redis.start();
     const upAt = Date.now();

@@ -90,7 +90,10 @@ export class RevocationService implements OnModuleInit {
         },
         onLost: () => {
           this.lostAt ??= Date.now();
-          this.logger.warn('revocation feed lost: keeping the last known revocations');
+          // Shutting down closes the feed's Redis clients: routine, not a warning an operator
+          // should be paged for on every rollout.
+          if (this.shutdown.isShuttingDown) this.logger.info('revocation feed closed for shutdown');
+          else this.logger.warn('revocation feed lost: keeping the last known revocations');
         },
       });
     }
