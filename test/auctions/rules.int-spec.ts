@@ -463,10 +463,14 @@ describe('auction rules (single instance)', () => {
         ]) {
           expect(await emitAck(s.socket, 'bid:place', bad)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
         }
-        expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq: -1 })).toMatchObject({
-          ok: false,
-          code: 'VALIDATION_FAILED',
-        });
+        // lastSeq: a whole number from 0 to Number.MAX_SAFE_INTEGER (the AsyncAPI document's bounds).
+        for (const lastSeq of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1, 1e300, '3']) {
+          expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq })).toMatchObject({
+            ok: false,
+            code: 'VALIDATION_FAILED',
+          });
+        }
+        expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq: Number.MAX_SAFE_INTEGER })).toMatchObject({ ok: true });
         expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '2.00' })).toMatchObject({
           ok: false,
           code: 'BID_TOO_LOW',
