@@ -96,7 +96,9 @@ async function bootstrap(): Promise<void> {
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(req.headers['x-request-id']),
     trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
     keepAliveTimeout: 65_000, // above common load-balancer idle timeouts (60 s)
-    return503OnClosing: true,
+    // Once closing, our request hook answers new requests with a 503 problem document carrying
+    // every header (http-hooks.ts); Fastify's own 503 is bare JSON without them.
+    return503OnClosing: false,
     // Answers made before any route runs are problem documents too (DESIGN.md §3).
     frameworkErrors: (err: FastifyError, req: { url: string; id: string; method: string }, reply: unknown) =>
       answerFrameworkError(err, req, reply as FastifyReply, countPreRoute),

@@ -10,6 +10,7 @@ import {
   createDatabase,
   createUser,
   DIST_MAIN,
+  sharedRedisUrl,
   sleep,
   startApp,
   startPostgres,
@@ -317,6 +318,56 @@ describe('configuration and lifecycle', () => {
     } finally {
       await app.stop();
       await redis.stop();
+    }
+  });
+
+  it('after the drain: new connections are refused, and a request on a connection still open gets 503 SERVICE_UNAVAILABLE as a problem document', async () => {
+    // The default drain (5 s, not the harness's 200 ms): the shutdown users run.
+    const app = await startApp({ databaseUrl: await createDatabase(), redisUrl: sharedRedisUrl(), env: { SHUTDOWN_DRAIN_MS: undefined } });
+    const port = Number(new URL(app.baseUrl).port);
+    const conn = connect(port, '127.0.0.1');
+    conn.on('error', () => undefined);
+    let received = '';
+    conn.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()));
+    const refused = () =>
+      new Promise<boolean>((resolve) => {
+        const probe = connect(port, '127.0.0.1');
+        probe.once('connect', () => (probe.destroy(), resolve(false)));
+        probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+      });
+    try {
+      await new Promise<void>((resolve) => conn.once('connect', resolve));
+      // An upload in flight: its headers before the signal, its body after the drain.
+      const body = JSON.stringify({ email: 'nobody@example.com', password: 'not-the-password' });
+      conn.write(`POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      await sleep(200);
+      const signalled = Date.now();
+      app.child.kill('SIGTERM');
+      await sleep(1_000);
+      expect(await refused()).toBe(false); // still serving during the drain
+      while (!(await refused())) {
+        expect(Date.now() - signalled).toBeLessThan(8_000);
+        await sleep(100);
+      }
+      expect(Date.now() - signalled).toBeGreaterThanOrEqual(4_900);
+      // The body arrives, and a second request pipelined behind it on the same connection.
+      conn.write(`${body}GET /api/v1/users/me HTTP/1.1\r\nHost: t\r\n\r\n`);
+      await closed;
+      const answers = received.split(/(?=HTTP\/1\.1 \d{3} )/);
+      expect(answers).toHaveLength(2);
+      expect(answers[0]).toMatch(/^HTTP\/1\.1 401 /); // in flight: finished as usual
+      const [head, text] = answers[1].split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(head).toMatch(/^content-type: application\/problem\+json/im);
+      expect(head).toMatch(/^connection: close/im);
+      expect(head).toMatch(/^x-content-type-options: nosniff/im);
+      expect(head).toMatch(/^x-request-id: /im);
+      expect(JSON.parse(text)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(await app.exited).toBe(0);
+    } finally {
+      conn.destroy();
+      await app.stop();
     }
   });
 
