@@ -1,5 +1,5 @@
 import { parseConfig } from '../../config/config.schema';
-import { clusterOptions, describeTopology, parseClusterNodes, redisOptions, topologyOf } from './redis-topology';
+import { clusterOptions, COMMAND_SLOTS_REFRESH_MS, describeTopology, FAST_SLOTS_REFRESH_MS, parseClusterNodes, redisOptions, topologyOf } from './redis-topology';
 
 describe('Redis topology options', () => {
   it('maps each setting to its ioredis options, with the credentials', () => {
@@ -12,6 +12,17 @@ describe('Redis topology options', () => {
     const co = clusterOptions(c as Extract<typeof c, { mode: 'cluster' }>, { name: 'io-sub', subscriber: true, shardedSubscriber: true });
     expect(co).toMatchObject({ shardedSubscribers: true, enableOfflineQueue: true, scaleReads: 'master', redisOptions: { username: 'app', password: 'pw', maxRetriesPerRequest: null } });
     expect(topologyOf(parseConfig({}))).toBeUndefined();
+  });
+
+  it('refreshes the Cluster slot map every 2 s for subscribers and the watched store client, every 10 s for other command clients', () => {
+    const c = topologyOf(parseConfig({ REDIS_CLUSTER_NODES: 'a:7000' }))! as Extract<ReturnType<typeof topologyOf>, { mode: 'cluster' }>;
+    const every = (role: Parameters<typeof clusterOptions>[1]) => clusterOptions(c, role).slotsRefreshInterval;
+    expect([FAST_SLOTS_REFRESH_MS, COMMAND_SLOTS_REFRESH_MS]).toEqual([2_000, 10_000]);
+    expect(every({ name: 'revocations-sub', subscriber: true })).toBe(2_000);
+    expect(every({ name: 'io-sub', subscriber: true, shardedSubscriber: true })).toBe(2_000);
+    expect(every({ name: 'store', watchesTopology: true })).toBe(2_000);
+    expect(every({ name: 'limiter', commandTimeoutMs: 100, autoPipelining: true })).toBe(10_000);
+    expect(every({ name: 'io-pub' })).toBe(10_000);
   });
 
   it('never names a password, not even one inside REDIS_URL', () => {

@@ -48,7 +48,20 @@ export interface ClientRole {
   autoPipelining?: boolean;
   /** Cluster only: one subscriber connection per shard for SSUBSCRIBE (sharded pub/sub). */
   shardedSubscriber?: boolean;
+  /** Cluster only: this client's slot map is the one the replica reports (failovers, nodes). */
+  watchesTopology?: boolean;
 }
+
+/**
+ * How often a Cluster client re-reads the slot map. Each refresh costs the replica about 5 ms of
+ * CPU (a new connection, CLUSTER SLOTS, and passes over all 16,384 slots): eight clients every
+ * 2 s were half of an idle replica's CPU. Subscribers send no commands, so a refresh is how they
+ * follow a failover, and the store's client feeds `redis_failovers_total`: every 2 s. A client
+ * that only sends commands has its map corrected by its first MOVED or failed command (ioredis
+ * refreshes at once then), so its periodic refresh is only a backstop.
+ */
+export const FAST_SLOTS_REFRESH_MS = 2_000;
+export const COMMAND_SLOTS_REFRESH_MS = 10_000;
 
 /** Options of each connection to one Redis server (all topologies). */
 export function nodeOptions(t: RedisTopology, role: ClientRole): RedisOptions {
@@ -100,9 +113,8 @@ export function clusterOptions(t: Extract<RedisTopology, { mode: 'cluster' }>, r
     // Reads from primaries only: a replica may lag (a lockout or block must be seen at once).
     scaleReads: 'master',
     enableAutoPipelining: Boolean(role.autoPipelining),
-    // A failover moves slots: refresh the map quickly, and often enough to notice a promotion.
     slotsRefreshTimeout: 1_000,
-    slotsRefreshInterval: 2_000,
+    slotsRefreshInterval: role.subscriber || role.shardedSubscriber || role.watchesTopology ? FAST_SLOTS_REFRESH_MS : COMMAND_SLOTS_REFRESH_MS,
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
     shardedSubscribers: Boolean(role.shardedSubscriber),

@@ -58,7 +58,7 @@ class SingleInstanceNotice implements OnApplicationBootstrap {
         monitor: RedisTopologyMonitor,
       ) => {
         if (!factory.enabled) return new MemoryStore();
-        const client = factory.create({ name: 'store' });
+        const client = factory.create({ name: 'store', watchesTopology: true });
         monitor.watch(client);
         await RedisFactory.waitReady(client, 3_000);
         const redisStore = new RedisStore(client, factory.names.keyPrefix);
