@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
 import { DomainError } from '../infra/http/domain-error';
 import { runInTransaction } from '../infra/database/transaction';
-import { parseAmount } from './amount';
+import { amountToMinor } from '../transactions/money';
 import { AuctionsRepository } from './auctions.repository';
 import { LeaguesRepository } from './leagues.repository';
 import { NotMemberRefusals } from './not-member.refusals';
@@ -30,8 +30,8 @@ export class AuctionsService {
     const row = await this.auctions.insertAuction(this.ds, {
       leagueId,
       lot: dto.lot,
-      startingPrice: parseAmount(dto.startingPrice),
-      minIncrement: parseAmount(dto.minIncrement),
+      startingPrice: amountToMinor(dto.startingPrice),
+      minIncrement: amountToMinor(dto.minIncrement),
       durationSeconds: dto.durationSeconds,
       antiSnipeSeconds: dto.antiSnipeSeconds,
     });

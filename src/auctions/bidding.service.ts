@@ -14,7 +14,7 @@ import { DomainError } from '../infra/http/domain-error';
 import { runInTransaction } from '../infra/database/transaction';
 import { LOGGER } from '../infra/logging/logging.module';
 import { SecurityEventsService } from '../security/security-events.service';
-import { formatAmount, parseAmount } from './amount';
+import { amountToMinor, formatMinor } from '../transactions/money';
 import { AuctionEventsRelay } from './auction-events.relay';
 import { AuctionMetrics } from './auctions.metrics';
 import { AuctionsRepository } from './auctions.repository';
@@ -36,7 +36,7 @@ export class BiddingService {
   /** Accepts or refuses one bid atomically; on acceptance the bid_update is broadcast after commit. */
   async placeBid(user: AuthUser, auctionId: string, amountText: string): Promise<BidResponse> {
     const started = process.hrtime.bigint();
-    const amount = parseAmount(amountText);
+    const amount = amountToMinor(amountText);
     let event: AuctionEvent;
     try {
       event = await runInTransaction(this.ds, async (tx) => {
@@ -52,7 +52,7 @@ export class BiddingService {
             ? BigInt(auction.starting_price)
             : BigInt(auction.current_amount) + BigInt(auction.min_increment);
         if (amount < minimum) {
-          throw new DomainError('BID_TOO_LOW', 422, `The bid must be at least ${formatAmount(minimum)}`);
+          throw new DomainError('BID_TOO_LOW', 422, `The bid must be at least ${formatMinor(minimum)}`);
         }
         // Budget left = remaining budget minus what the bidder already leads with elsewhere in the
         // league, so every auction this bidder can still win is payable when it closes.
@@ -61,7 +61,7 @@ export class BiddingService {
           throw new DomainError(
             'BUDGET_EXCEEDED',
             422,
-            `The bid is over your available budget of ${formatAmount(available < 0n ? 0n : available)}`,
+            `The bid is over your available budget of ${formatMinor(available < 0n ? 0n : available)}`,
           );
         }
         return this.auctions.recordBid(tx, {
@@ -69,7 +69,7 @@ export class BiddingService {
           bidId: randomUUID(),
           bidderId: user.id,
           amount,
-          amountText: formatAmount(amount),
+          amountText: formatMinor(amount),
         });
       });
     } catch (err) {

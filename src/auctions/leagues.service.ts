@@ -10,7 +10,7 @@ import { DomainError } from '../infra/http/domain-error';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, isTimestampText, isUuidText, toPage } from '../infra/http/pagination';
 import { runInTransaction } from '../infra/database/transaction';
 import { SecurityEventsService } from '../security/security-events.service';
-import { formatAmount, parseAmount } from './amount';
+import { amountToMinor, formatMinor } from '../transactions/money';
 import { AuctionMetrics } from './auctions.metrics';
 import { LeaguesRepository } from './leagues.repository';
 import type {
@@ -56,7 +56,7 @@ export class LeaguesService {
   ) {}
 
   async createLeague(user: AuthUser, dto: CreateLeagueDto): Promise<LeagueResponse> {
-    const budget = parseAmount(dto.budget);
+    const budget = amountToMinor(dto.budget);
     const row = await runInTransaction(this.ds, async (tx) => {
       const league = await this.leagues.insertLeague(tx, {
         name: dto.name,
@@ -81,7 +81,7 @@ export class LeaguesService {
       rows,
       limit,
       (r) => [r.joined_at_text, r.id],
-      (r) => ({ ...toLeagueResponse(r), remainingBudget: formatAmount(r.remaining_budget) }),
+      (r) => ({ ...toLeagueResponse(r), remainingBudget: formatMinor(r.remaining_budget) }),
     );
   }
 

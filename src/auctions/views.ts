@@ -1,5 +1,5 @@
 /** Row → response mapping for leagues and auctions (money as decimal strings, times as ISO). */
-import { formatAmount, formatOptionalAmount } from './amount';
+import { formatMinor } from '../transactions/money';
 import type { AuctionRow } from './auctions.repository';
 import type { LeagueRow, ParticipantRow } from './leagues.repository';
 import type { AuctionResponse, BidResponse } from './dto/auction.dto';
@@ -15,7 +15,7 @@ export function toLeagueResponse(row: LeagueRow): LeagueResponse {
     sport: row.sport,
     inviteCode: row.invite_code,
     ownerId: row.owner_id,
-    budget: formatAmount(row.budget),
+    budget: formatMinor(row.budget),
     maxParticipants: row.max_participants,
     participantCount: Number(row.participant_count),
     createdAt: row.created_at.toISOString(),
@@ -23,7 +23,7 @@ export function toLeagueResponse(row: LeagueRow): LeagueResponse {
 }
 
 export function toParticipantResponse(row: ParticipantRow): ParticipantResponse {
-  return { userId: row.user_id, remainingBudget: formatAmount(row.remaining_budget) };
+  return { userId: row.user_id, remainingBudget: formatMinor(row.remaining_budget) };
 }
 
 export function toAuctionResponse(row: AuctionRow): AuctionResponse {
@@ -32,11 +32,11 @@ export function toAuctionResponse(row: AuctionRow): AuctionResponse {
     leagueId: row.league_id,
     lot: row.lot,
     status: row.status,
-    startingPrice: formatAmount(row.starting_price),
-    minIncrement: formatAmount(row.min_increment),
+    startingPrice: formatMinor(row.starting_price),
+    minIncrement: formatMinor(row.min_increment),
     durationSeconds: row.duration_seconds,
     antiSnipeSeconds: row.anti_snipe_seconds,
-    currentAmount: formatOptionalAmount(row.current_amount),
+    currentAmount: row.current_amount === null ? null : formatMinor(row.current_amount),
     leaderId: row.leader_id,
     winnerId: row.winner_id,
     seq: Number(row.seq),
