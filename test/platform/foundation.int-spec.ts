@@ -290,6 +290,8 @@ describe('configuration and lifecycle', () => {
   it('exits 0 on SIGTERM after readiness turned 503, closing resources in reverse order', async () => {
     const dbUrl = await createDatabase();
     const redis = await startRedis();
+    // A 1 s drain: long enough to see readiness 503 while still serving, short enough for the
+    // log-order check; the default 5 s drain is the next test's (and embedded-mode's).
     const app = await startApp({ databaseUrl: dbUrl, redisUrl: redis.url, env: { SHUTDOWN_DRAIN_MS: '1000' } });
     try {
       app.child.kill('SIGTERM');
@@ -392,7 +394,7 @@ describe('configuration and lifecycle', () => {
 
   it('a shutdown that outlasts SHUTDOWN_GRACE_MS is forced (exit 1), and says why in its last line', async () => {
     // A 1 s grace so the test ends soon: the non-default setting IS the case under test (the
-    // default 5 s drain within a 25 s grace is covered by the SIGTERM test above and embedded-mode).
+    // default 5 s drain within a 25 s grace is covered by the "after the drain" test and embedded-mode).
     // What outlasts it: a request whose body never finishes arriving keeps the server from closing.
     const app = await startApp({ databaseUrl: await createDatabase(), env: { SHUTDOWN_GRACE_MS: '1000' } });
     const stuck = connect(Number(new URL(app.baseUrl).port), '127.0.0.1');
