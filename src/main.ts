@@ -128,6 +128,7 @@ async function bootstrap(): Promise<void> {
   registerJsonBodyParser(fastify);
   // Security headers first, so every answer carries them (including the 503s of the hooks below).
   app.useSecurityHeaders(SECURITY_HEADERS_OPTIONS);
+  // CORS runs in preParsing, after every request hook (cors.ts), so preflights carry all headers.
   app.enableCors(corsOptions(config.CORS_ORIGINS));
   registerHttpHooks(fastify, { logger, metrics, shutdown, tracing: tracingEnabled });
   const securityEvents = app.get(SecurityEventsService);

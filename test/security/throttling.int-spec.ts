@@ -140,6 +140,28 @@ describe('route budgets across replicas', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect((preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase()).toContain('authorization');
+    // A preflight is an answer like any other (DESIGN.md §7): it carries every security header and
+    // a request id. Nest runs CORS before its security hook by default, and these were missing.
+    expectSecurityHeaders(preflight.headers, 'a preflight');
+    expect(preflight.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // OPTIONS from an allowed origin without Access-Control-Request-Method was a bare
+    // "400 Invalid Preflight Request" in text/plain, without any of our headers.
+    const bareOptions = await fetch(`${b.baseUrl}${ROUTE}`, { method: 'OPTIONS', headers: { origin: ORIGIN } });
+    expect(bareOptions.status).toBe(204);
+    expect(bareOptions.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expectSecurityHeaders(bareOptions.headers, 'an OPTIONS request without Access-Control-Request-Method');
+    // CORS now runs after the request hooks (preParsing): answers made after routing still carry it,
+    // errors and bodies read after it included.
+    const unauthenticated = await api(a.baseUrl, 'GET', '/api/v1/accounts', { headers: { origin: ORIGIN } });
+    const unknownRoute = await api(a.baseUrl, 'GET', '/api/v1/no-such-route', { headers: { origin: ORIGIN } });
+    const badSignin = await api(a.baseUrl, 'POST', '/api/v1/auth/signin', { headers: { origin: ORIGIN }, body: { email: other.email, password: 'not-the-password-1A!' } });
+    const tooLarge = await api(a.baseUrl, 'POST', '/api/v1/auth/signin', { headers: { origin: ORIGIN }, body: { blob: 'x'.repeat(200 * 1024) } });
+    expect([unauthenticated, unknownRoute, badSignin, tooLarge].map((r) => [r.status, r.body.code, r.headers.get('access-control-allow-origin')])).toEqual([
+      [401, 'UNAUTHENTICATED', ORIGIN],
+      [404, 'NOT_FOUND', ORIGIN],
+      [401, 'INVALID_CREDENTIALS', ORIGIN], // the JSON body was read after CORS ran
+      [413, 'PAYLOAD_TOO_LARGE', ORIGIN],
+    ]);
     const foreignPreflight = await fetch(`${b.baseUrl}${ROUTE}`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'GET' },
