@@ -14,6 +14,7 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { dependencyFault, serviceUnavailable } from '../resilience/dependency-fault';
 import type { OutageLog } from '../resilience/outage-log';
 import { instanceOf } from './pre-route-errors';
+import { addSecurityHeaderExtras } from '../../security/http/security-headers';
 import { DomainError, codeForStatus, problem, type ErrorCode, type FieldProblem } from './domain-error';
 
 export interface RenderedError {
@@ -136,6 +137,12 @@ export function sendProblem(
     rendered.errors,
   );
   if (reply.sent) return rendered;
+  // Nest refuses a request target it cannot route (`OPTIONS *`) ahead of our request hook (its
+  // hooks come first): what that hook sets on every answer is set here (DESIGN.md §7).
+  if (!reply.hasHeader('x-request-id')) {
+    addSecurityHeaderExtras(req.url, reply.raw);
+    void reply.header('x-request-id', String(req.id));
+  }
   for (const [k, v] of Object.entries(rendered.headers ?? {})) void reply.header(k, v);
   if (rendered.status === 401) void reply.header('www-authenticate', bearerChallenge(req, rendered.code));
   void reply.status(rendered.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
