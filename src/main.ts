@@ -22,6 +22,7 @@ import { ProblemFilter } from './infra/http/problem.filter';
 import { routeTemplate } from './infra/http/route-template';
 import { BID_ROUTE } from './auctions/auctions.controller';
 import { BiddingService } from './auctions/bidding.service';
+import { SOCKET_PATH } from './auctions/auctions.gateway';
 import { OutageLog } from './infra/resilience/outage-log';
 import { registerHttpHooks, requestIdFrom } from './infra/http/http-hooks';
 import { answerClientError, answerFrameworkError, type PreRouteAnswerListener } from './infra/http/pre-route-errors';
@@ -33,6 +34,7 @@ import { RedisFactory } from './infra/redis/redis.factory';
 import { checkRedisTopology } from './infra/redis/redis-startup-check';
 import { describeTopology, topologyOf } from './infra/redis/redis-topology';
 import { RedisIoAdapter } from './auctions/redis-io.adapter';
+import { upgradeOptions } from './infra/http/upgrades';
 import { SECURITY_HEADERS_OPTIONS } from './security/http/security-headers';
 import { corsOptions } from './security/http/cors';
 import { AppModule } from './app.module';
@@ -106,7 +108,11 @@ async function bootstrap(): Promise<void> {
     forceCloseConnections: 'idle',
     // Node answers an HTTP/1.1 request without Host with a bare 400 (no body, none of our
     // headers); the onRequest hook refuses it as a problem document instead (http-hooks.ts).
-    ...(https ? { https: { ...https, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
+    // Only websocket upgrades on the Socket.IO path are upgrades; a request that merely offers one
+    // (h2c) is answered like any other (upgrades.ts).
+    ...(https
+      ? { https: { ...https, requireHostHeader: false, ...upgradeOptions(SOCKET_PATH) } }
+      : { http: { requireHostHeader: false, ...upgradeOptions(SOCKET_PATH) } }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),

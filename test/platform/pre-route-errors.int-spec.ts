@@ -163,6 +163,27 @@ describe('answers made before a route runs', () => {
     expect(res.headers['x-request-id']).toBeTruthy();
   });
 
+  // Found by a later review: once Socket.IO listens for upgrades, Node upgraded every request
+  // offering one, and engine.io closed those off its path a second later without an answer.
+  // Java's HttpClient and `curl --http2` offer h2c on plain http:// requests. Node 24 and later
+  // take `shouldUpgradeCallback` (upgrades.ts); Node 20 ignores it and keeps the old behaviour.
+  it('a request offering an h2c upgrade is answered as HTTP/1.1 (Node 24+), body and all', async () => {
+    const offer = 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n';
+    const probe = `GET /health/live HTTP/1.1\r\nHost: t\r\n${offer}\r\n`;
+    if (Number(process.versions.node.split('.')[0]) < 24) {
+      // What Node 20 still does: no answer, but no hang either (closed within engine.io's second).
+      const started = Date.now();
+      await expect(sendRaw(app.port, probe)).rejects.toThrow('closed without an answer');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      return;
+    }
+    const live = await sendRaw(app.port, probe);
+    expect({ status: live.status, body: live.body }).toEqual({ status: 200, body: '{"status":"ok"}' });
+    expectSecurityHeaders(new Headers(Object.entries(live.headers)), 'an answer to an h2c offer');
+    const signin = await sendRaw(app.port, json('POST', '/api/v1/auth/signin', '{"email":"h2c@example.test","password":"Wrong-Password-1"}', offer));
+    expect({ status: signin.status, code: (JSON.parse(signin.body) as { code: string }).code }).toEqual({ status: 401, code: 'INVALID_CREDENTIALS' });
+  });
+
   // Found by a black-box review: Node's "aborted" error of the request stream has code
   // ECONNRESET, and the problem filter took it for a lost database connection: a 503, an outage
   // logged and errors_total{code="SERVICE_UNAVAILABLE"} raised by any client hanging up mid-body.
