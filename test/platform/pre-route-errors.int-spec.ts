@@ -10,6 +10,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { createDatabase, startApp, type AppProcess } from '../harness';
 import { expectSecurityHeaders } from '../security/helpers';
+import { assertDocumentedAnswer } from '../harness/openapi-contract';
 
 interface RawAnswer {
   status: number;
@@ -147,6 +148,10 @@ describe('answers made before a route runs', () => {
     if (mustNotEcho) expect(echoed).not.toContain(mustNotEcho);
     expect(echoed).not.toMatch(/FST_|statusCode/); // no framework internals
     expect(res.body.length).toBeLessThan(1_000);
+    // The OpenAPI document lists the answer for its operation, as for every harness request
+    // (found by a conformance review: 414 and 431 were listed nowhere).
+    const line = /^([A-Z]+) (\/\S*) HTTP/.exec(Buffer.from(request).subarray(0, 20_100).toString('latin1'));
+    if (line) await assertDocumentedAnswer(line[1], line[2], { status: res.status, headers: res.headers, body, text: res.body });
   });
 
   it('JSON in UTF-8 is read, with no charset or with utf-8 in any spelling, multi-byte characters included', async () => {

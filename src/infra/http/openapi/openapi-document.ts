@@ -3,10 +3,11 @@
  * (`node dist/openapi.js`). Controllers declare what is particular to an operation (summary,
  * success body, the domain refusals it can answer: 409, 422, 423, 429 via @RateLimit); this file
  * adds what every operation shares, from facts the document already holds:
- *  - problem+json (ProblemDto) as the body of every 4xx/5xx, and 400/500/503 on every operation
- *    (malformed URLs and bodies are refused before any route runs; the database can be down);
+ *  - problem+json (ProblemDto) as the body of every 4xx/5xx, and 400/431/500/503 on every
+ *    operation (malformed URLs, oversized headers and bodies are refused before any route runs;
+ *    the database can be down);
  *  - 403 IP_BLOCKED everywhere IP protection applies (not the probes), 401 where a token is
- *    required, 404 where the path names a resource, 413/415 where a body is read;
+ *    required, 404 and 414 where the path names a resource, 413/415 where a body is read;
  *  - `security: []` on public operations;
  *  - Retry-After and RateLimit-* headers on operations with a route budget (those with a 429).
  */
@@ -30,7 +31,9 @@ const SHARED_REFUSALS: Record<number, string> = {
   403: 'IP_BLOCKED: this client IP made too many requests and is blocked for a while (Retry-After)',
   404: 'NOT_FOUND: no such resource, or it belongs to someone else',
   413: 'PAYLOAD_TOO_LARGE: the body exceeds 100 KiB',
+  414: 'VALIDATION_FAILED: a path parameter is longer than 100 characters',
   415: 'VALIDATION_FAILED: unsupported Content-Type, charset or Content-Encoding; send application/json in UTF-8, unencoded',
+  431: 'VALIDATION_FAILED: the request line and headers together exceed 16 KiB',
   429: 'RATE_LIMIT_EXCEEDED: the route budget is spent (Retry-After, RateLimit-*)',
   500: 'INTERNAL: an unexpected error; no detail is disclosed (quote requestId)',
   503: 'SERVICE_UNAVAILABLE: shutting down, a dependency (the database) is unavailable, or — for staff (TELLER, ADMIN) tokens — session revocations cannot be confirmed; retry after Retry-After',
@@ -128,10 +131,10 @@ function describeOperation(path: string, operation: OperationObject): void {
   const secured = (operation.security ?? []).length > 0;
   if (!secured) operation.security = [];
   const responses = operation.responses as Record<string, ResponseObject>;
-  const shared = [400, 500, 503];
+  const shared = [400, 431, 500, 503];
   if (!path.startsWith('/health/')) shared.push(403); // probes are exempt from IP protection
   if (secured) shared.push(401);
-  if (path.includes('{')) shared.push(404);
+  if (path.includes('{')) shared.push(404, 414);
   if (operation.requestBody) shared.push(413, 415);
   for (const status of shared) responses[status] ??= { description: SHARED_REFUSALS[status] };
   const forbidden = responses[403];
