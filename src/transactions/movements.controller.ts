@@ -42,8 +42,9 @@ function answer<T>(reply: FastifyReply, outcome: Outcome<T>): T {
   required: false,
   schema: { type: 'string', pattern: '^[A-Za-z0-9_\\-:.]{1,255}$', maxLength: 255 },
   description:
-    'Per user, 1-255 of [A-Za-z0-9_-:.], kept 24 h. Same key + same body replays the first answer, also when the ' +
-    "route's budget is spent (a replay is not counted); over the budget, a key without an answer gets 429.",
+    'Per user, 1-255 of [A-Za-z0-9_-:.], kept 24 h. Same key + same body replays the first answer. A replay counts ' +
+    "toward the route's budget like any call while the budget lasts, and is still answered once it is spent; over " +
+    'the budget, a key without an answer gets 429.',
 })
 @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (amounts are decimal strings, never JSON numbers)' })
 @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
