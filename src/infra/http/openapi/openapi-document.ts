@@ -98,7 +98,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       scheme: 'bearer',
       bearerFormat: 'JWT',
       description:
-        'Access token from POST /api/v1/auth/signin: an HS256 JWT with kid, exp, iss and aud, all checked (RFC8725 best practices); 15 minutes by default.',
+        'Access token from POST /api/v1/auth/signin: an HS256 JWT with kid, exp, iss and aud; the signature (by the key its kid names), exp, iss and aud are all checked (RFC8725 best practices); 15 minutes by default.',
     });
   for (const [name, description] of Object.entries(TAGS)) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: [ProblemDto] });
