@@ -24,10 +24,11 @@ const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 describe('API documents', () => {
   let app: AppProcess;
   let user: TestUser;
+  let dbUrl: string;
   let openapiFile: string;
 
   beforeAll(async () => {
-    const dbUrl = await createDatabase();
+    dbUrl = await createDatabase();
     app = await startApp({ databaseUrl: dbUrl });
     user = await createUser(dbUrl);
     // Inside the repository: .spectral.yaml's per-path overrides are globs relative to it.
@@ -143,9 +144,24 @@ describe('API documents', () => {
       expect({ status: path.status, code: path.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     });
 
-    it('leagues and auctions: names, sports and lots without control characters', async () => {
+    it('leagues and auctions: names, sports and lots without control characters, and not blank', async () => {
       await refused('POST', '/api/v1/leagues', { name: 'Sunday\nleague', sport: 'football', budget: '10.00', maxParticipants: 5 }, 'name');
       await refused('POST', '/api/v1/leagues', { name: 'Sunday', sport: 'f'.repeat(51), budget: '10.00', maxParticipants: 5 }, 'sport');
+      // Found by a black-box review: a league named "   " was created (DESIGN.md is silent).
+      // Another user: each call spends the league-creation budget (5 per 300 s), refused or not.
+      const other = await createUser(dbUrl);
+      const create = (name: string, sport: string) =>
+        api(app.baseUrl, 'POST', '/api/v1/leagues', { token: other.token, body: { name, sport, budget: '10.00', maxParticipants: 5 } });
+      const blank = await Promise.all([create('   ', 'football'), create('Sunday', '\u00a0\u3000')]);
+      expect(blank.map((r) => [r.status, r.body.errors?.map((e: { field: string }) => e.field)])).toEqual([
+        [400, ['name']],
+        [400, ['sport']],
+      ]);
+      const league = await create(' Sunday ', 'football');
+      expect({ status: league.status, name: league.body.name }).toEqual({ status: 201, name: ' Sunday ' });
+      // The document says the same: the request schema's pattern refuses a blank name.
+      const schema = (await api(app.baseUrl, 'GET', '/api/docs-json')).body.components.schemas.CreateLeagueDto.properties.name;
+      expect([new RegExp(schema.pattern).test('   '), new RegExp(schema.pattern).test('Sunday')]).toEqual([false, true]);
     });
 
     it('cursors: only the base64url alphabet', async () => {

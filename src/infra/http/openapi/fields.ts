@@ -38,11 +38,19 @@ export const REQUEST_ID = { type: String, pattern: '^[A-Za-z0-9._:-]{8,128}$', m
 export const NO_CONTROL_CHARS = /^[^\u0000-\u001F\u007F-\u009F]*$/;
 /** The same class written out (Unicode Cc), so that regex engines without the `u` flag agree. */
 export const text = (maxLength: number) => ({ type: String, pattern: '^[^\\u0000-\\u001F\\u007F-\\u009F]*$', maxLength }) as const;
+/** Not only white space: at least one other character. */
+const NOT_BLANK = /\S/;
+/** `text`'s pattern, plus at least one character that is not white space (a lookahead). */
+const NOT_BLANK_TEXT_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F]*$';
 
-/** A request field of free text, 1..maxLength characters without control characters. */
+/**
+ * A request field of free text, 1..maxLength characters without control characters. A required
+ * one (minLength ≥ 1: a name, a sport, a lot) must not be blank either: "   " names nothing.
+ */
 export function TextField(maxLength: number, options: ApiPropertyOptions & { optional?: boolean; minLength?: number } = {}) {
   const { optional, minLength = 1, ...doc } = options;
-  const schema = { ...text(maxLength), minLength, ...doc } as ApiPropertyOptions;
+  const notBlank = minLength >= 1;
+  const schema = { ...text(maxLength), ...(notBlank ? { pattern: NOT_BLANK_TEXT_PATTERN } : {}), minLength, ...doc } as ApiPropertyOptions;
   return applyDecorators(
     optional ? ApiPropertyOptional(schema) : ApiProperty(schema),
     ...(optional ? [IsOptional()] : []),
@@ -50,6 +58,7 @@ export function TextField(maxLength: number, options: ApiPropertyOptions & { opt
     MinLength(minLength),
     MaxLength(maxLength),
     Matches(NO_CONTROL_CHARS, { message: '$property must not contain control characters' }),
+    ...(notBlank ? [Matches(NOT_BLANK, { message: '$property must not be blank' })] : []),
   );
 }
 
