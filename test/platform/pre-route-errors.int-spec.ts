@@ -150,7 +150,7 @@ describe('answers made before a route runs', () => {
     expect(res.body.length).toBeLessThan(1_000);
     // The OpenAPI document lists the answer for its operation, as for every harness request
     // (found by a conformance review: 414 and 431 were listed nowhere).
-    const line = /^([A-Z]+) (\/\S*) HTTP/.exec(Buffer.from(request).subarray(0, 20_100).toString('latin1'));
+    const line = /^([A-Z]+) (\/\S*) HTTP/.exec(Buffer.from(request).toString('latin1'));
     if (line) await assertDocumentedAnswer(line[1], line[2], { status: res.status, headers: res.headers, body, text: res.body });
   });
 

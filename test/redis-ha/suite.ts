@@ -42,7 +42,6 @@ export async function startReplicas(dbUrl: string, env: Record<string, string>):
   return [a, b];
 }
 
-/** N allowed means N: `calls` concurrent calls of one user over both replicas; returns the statuses. */
 /**
  * Client addresses no other call of the file uses (198.19/16, each once): a random one from
  * `randomIp()`'s range could be the address a test blocked on purpose, and one call of the burst
@@ -51,6 +50,7 @@ export async function startReplicas(dbUrl: string, env: Record<string, string>):
 let burstIps = 0;
 const burstIp = () => `198.19.${Math.floor(++burstIps / 250) % 256}.${(burstIps % 250) + 1}`;
 
+/** N allowed means N: `calls` concurrent calls of one user over both replicas; returns the statuses. */
 export async function throttleBurst(a: AppProcess, b: AppProcess, user: TestUser, calls: number): Promise<number[]> {
   const results = await Promise.all(
     Array.from({ length: calls }, (_, i) => api(i % 2 ? a.baseUrl : b.baseUrl, 'GET', STATUS_ROUTE, as(burstIp(), user.token))),

@@ -37,11 +37,12 @@ export const REQUEST_ID = { type: String, pattern: '^[A-Za-z0-9._:-]{8,128}$', m
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const NO_CONTROL_CHARS = /^[^\u0000-\u001F\u007F-\u009F]*$/;
 /** The same class written out (Unicode Cc), so that regex engines without the `u` flag agree. */
-export const text = (maxLength: number) => ({ type: String, pattern: '^[^\\u0000-\\u001F\\u007F-\\u009F]*$', maxLength }) as const;
+const NO_CONTROL_CHAR_CLASS = '[^\\u0000-\\u001F\\u007F-\\u009F]';
+export const text = (maxLength: number) => ({ type: String, pattern: `^${NO_CONTROL_CHAR_CLASS}*$`, maxLength }) as const;
 /** Not only white space: at least one other character. */
 const NOT_BLANK = /\S/;
 /** `text`'s pattern, plus at least one character that is not white space (a lookahead). */
-const NOT_BLANK_TEXT_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F]*$';
+const NOT_BLANK_TEXT_PATTERN = `^(?=[\\s\\S]*\\S)${NO_CONTROL_CHAR_CLASS}*$`;
 
 /**
  * A request field of free text, 1..maxLength characters without control characters. A required
