@@ -59,12 +59,13 @@ interface SocketState {
   expiryTimer?: NodeJS.Timeout;
 }
 
-function refusal(code: 'UNAUTHENTICATED' | 'EMAIL_NOT_VERIFIED'): Error;
-function refusal(code: 'IP_BLOCKED', retryAfter: number): Error;
-function refusal(code: string, retryAfter?: number): Error {
-  const err = new Error(code) as Error & { data?: unknown };
-  err.data = retryAfter === undefined ? { code } : { code, retryAfter };
-  return err;
+/** What refuses a handshake: the client's connect_error carries the message and `data`. */
+type HandshakeRefusal = Error & { data: { code: string; retryAfter?: number } };
+
+function refusal(code: 'UNAUTHENTICATED' | 'EMAIL_NOT_VERIFIED'): HandshakeRefusal;
+function refusal(code: 'IP_BLOCKED', retryAfter: number): HandshakeRefusal;
+function refusal(code: string, retryAfter?: number): HandshakeRefusal {
+  return Object.assign(new Error(code), { data: retryAfter === undefined ? { code } : { code, retryAfter } });
 }
 
 /** `exp` of an already verified JWT, in ms. */
@@ -133,7 +134,8 @@ export class AuctionsGateway
     const ip = this.clientIp(socket.request);
     (socket.data as Partial<SocketState>).ip = ip;
     this.ipProtection.admit(ip).then(
-      (blocked) => next(blocked ? refusal('IP_BLOCKED', Number(blocked.headers?.['Retry-After'])) : undefined),
+      (blocked) =>
+        blocked ? this.refuse(next, refusal('IP_BLOCKED', Number(blocked.headers?.['Retry-After']))) : next(),
       (err: unknown) => {
         this.logger.warn({ err: String(err) }, 'socket handshake: IP window unavailable');
         next();
@@ -141,22 +143,28 @@ export class AuctionsGateway
     );
   }
 
+  /** Refuses the handshake (the client gets connect_error with the code as its message), counted in errors_total like an HTTP error answer. */
+  private refuse(next: (err?: Error) => void, err: HandshakeRefusal): void {
+    this.metrics.errors.inc({ code: err.data.code });
+    next(err);
+  }
+
   /** An error passed to next() refuses the connection: the client gets connect_error with this message. */
   private authenticate(socket: Socket, next: (err?: Error) => void): void {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
-    if (typeof token !== 'string' || token.length === 0) return next(refusal('UNAUTHENTICATED'));
+    if (typeof token !== 'string' || token.length === 0) return this.refuse(next, refusal('UNAUTHENTICATED'));
     let user: AuthUser;
     try {
       user = this.tokens.verifyAccess(token);
     } catch {
-      return next(refusal('UNAUTHENTICATED'));
+      return this.refuse(next, refusal('UNAUTHENTICATED'));
     }
     const verdict = this.revocations.judge(user);
     if (!verdict.ok) {
       this.tokens.countRejection(verdict.reason);
-      return next(refusal('UNAUTHENTICATED'));
+      return this.refuse(next, refusal('UNAUTHENTICATED'));
     }
-    if (!verdict.user.emailVerified) return next(refusal('EMAIL_NOT_VERIFIED'));
+    if (!verdict.user.emailVerified) return this.refuse(next, refusal('EMAIL_NOT_VERIFIED'));
     const state: SocketState = { ip: (socket.data as SocketState).ip, user, expiresAt: tokenExpiryMs(token) };
     socket.data = state;
     next();
@@ -178,6 +186,7 @@ export class AuctionsGateway
     socket.use(([event, ...args], next) => {
       if (CLIENT_EVENTS.has(event)) return next();
       const ack: unknown = args.at(-1);
+      this.metrics.errors.inc({ code: 'NOT_FOUND' });
       if (typeof ack === 'function') ack({ ok: false, code: 'NOT_FOUND', message: 'No such event' } satisfies Ack);
     });
     const state = socket.data as SocketState;
@@ -271,7 +280,14 @@ export class AuctionsGateway
     }
   }
 
+  /** The event's ack; a refusing one (ok:false) is counted in errors_total, as REST's error answers are. */
   private async answer(event: string, work: () => Promise<Ack>): Promise<Ack> {
+    const ack = await this.attempt(event, work);
+    if (!ack.ok) this.metrics.errors.inc({ code: ack.code });
+    return ack;
+  }
+
+  private async attempt(event: string, work: () => Promise<Ack>): Promise<Ack> {
     try {
       return await work();
     } catch (thrown) {

@@ -14,6 +14,8 @@ export class AuctionMetrics {
   readonly participantsJoined: Counter<string>;
   readonly timerTicks: Counter<string>;
   readonly auctionsClosed: Counter<string>;
+  /** `errors_total{code}`, shared with the HTTP answers: a refused handshake or a refusing ack is an error answer too. */
+  readonly errors: Counter<'code'>;
   /** Set by the gateway once the Socket.IO server exists. */
   connectedSockets: () => number = () => 0;
 
@@ -42,5 +44,6 @@ export class AuctionMetrics {
       'timer_tick events emitted by the replica driving the countdown',
     );
     this.auctionsClosed = metrics.counter('auctions_closed_total', 'Auctions closed by this replica');
+    this.errors = metrics.errorsTotal;
   }
 }

@@ -40,7 +40,7 @@ export class MetricsService {
       collect: flushHttp,
     });
     this.http = new HttpRequestMetrics(this.httpRequestsTotal, this.httpRequestDuration);
-    this.errorsTotal = this.counter('errors_total', 'Error responses by stable error code', ['code']);
+    this.errorsTotal = this.counter('errors_total', 'Error answers by stable error code: HTTP problem documents, refused Socket.IO handshakes and socket acks with ok:false', ['code']);
   }
 
   counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {

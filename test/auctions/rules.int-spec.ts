@@ -46,10 +46,19 @@ describe('auction rules (single instance)', () => {
   });
 
   const post = (path: string, token: string, body?: unknown) => api(app.baseUrl, 'POST', path, { token, body });
-  /** bids_rejected_total by reason, from /metrics. */
-  const bidsRejected = async (): Promise<Record<string, number>> => {
+  /** A counter's series by their one label's value, from /metrics. */
+  const countsOf = async (metric: string, label: string): Promise<Record<string, number>> => {
     const text = (await api<string>(app.baseUrl, 'GET', '/metrics')).body;
-    return Object.fromEntries([...text.matchAll(/^bids_rejected_total\{reason="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    const series = new RegExp(`^${metric}\\{${label}="(\\w+)"\\} (\\d+)`, 'gm');
+    return Object.fromEntries([...text.matchAll(series)].map((m) => [m[1], Number(m[2])]));
+  };
+  const bidsRejected = () => countsOf('bids_rejected_total', 'reason');
+  /** What `count` added to errors_total, by code (codes it did not add are left out). */
+  const errorsAddedBy = async (count: () => Promise<void>): Promise<Record<string, number>> => {
+    const before = await countsOf('errors_total', 'code');
+    await count();
+    const after = await countsOf('errors_total', 'code');
+    return Object.fromEntries(Object.entries(after).filter(([code, n]) => n !== (before[code] ?? 0)).map(([code, n]) => [code, n - (before[code] ?? 0)]));
   };
   const get = (path: string, token: string) => api(app.baseUrl, 'GET', path, { token });
 
@@ -405,13 +414,18 @@ describe('auction rules (single instance)', () => {
 
   describe('socket', () => {
     it('refuses the handshake with UNAUTHENTICATED for a missing, expired or forged token, and EMAIL_NOT_VERIFIED when unverified', async () => {
-      expect(await refusal(app.baseUrl, undefined)).toEqual({ message: 'UNAUTHENTICATED', active: false });
-      expect((await refusal(app.baseUrl, tokenFor(alice, { expiresIn: -10 }))).message).toBe('UNAUTHENTICATED');
-      expect(
-        (await refusal(app.baseUrl, tokenFor(alice, { secret: 'another-secret-that-is-long-enough-000000' }))).message,
-      ).toBe('UNAUTHENTICATED');
       const unverified = await createUser(dbUrl, { verified: false });
-      expect((await refusal(app.baseUrl, unverified.token)).message).toBe('EMAIL_NOT_VERIFIED');
+      // Each refused handshake is an error answer in errors_total, as a REST 401 is: an operator
+      // sees a wave of them (a bad key rotation, expired tokens) where the HTTP errors are counted.
+      const added = await errorsAddedBy(async () => {
+        expect(await refusal(app.baseUrl, undefined)).toEqual({ message: 'UNAUTHENTICATED', active: false });
+        expect((await refusal(app.baseUrl, tokenFor(alice, { expiresIn: -10 }))).message).toBe('UNAUTHENTICATED');
+        expect(
+          (await refusal(app.baseUrl, tokenFor(alice, { secret: 'another-secret-that-is-long-enough-000000' }))).message,
+        ).toBe('UNAUTHENTICATED');
+        expect((await refusal(app.baseUrl, unverified.token)).message).toBe('EMAIL_NOT_VERIFIED');
+      });
+      expect(added).toEqual({ UNAUTHENTICATED: 3, EMAIL_NOT_VERIFIED: 1 });
     });
 
     it('refuses a browser handshake from a foreign origin (CORS_ORIGINS empty) but accepts same-origin and non-browser clients', async () => {
@@ -445,36 +459,41 @@ describe('auction rules (single instance)', () => {
       const s = await connect(app.baseUrl, alice.token);
       const o = await connect(app.baseUrl, outsider.token);
       try {
-        expect(await emitAck(o.socket, 'auction:join', { auctionId: auction.id })).toMatchObject({
-          ok: false,
-          code: 'NOT_FOUND',
-        });
-        expect(await emitAck(o.socket, 'bid:place', { auctionId: auction.id, amount: '5.00' })).toMatchObject({
-          ok: false,
-          code: 'NOT_A_PARTICIPANT',
-        });
-        for (const bad of [
-          { auctionId: auction.id, amount: 5 },
-          { auctionId: 'nope', amount: '5.00' },
-          { auctionId: auction.id },
-          'text',
-          null,
-          { auctionId: auction.id, amount: '5.00', x: 1 },
-        ]) {
-          expect(await emitAck(s.socket, 'bid:place', bad)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
-        }
-        // lastSeq: a whole number from 0 to Number.MAX_SAFE_INTEGER (the AsyncAPI document's bounds).
-        for (const lastSeq of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1, 1e300, '3']) {
-          expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq })).toMatchObject({
+        // Every refusing ack is an error answer in errors_total, by its code, as REST's are.
+        const added = await errorsAddedBy(async () => {
+          expect(await emitAck(o.socket, 'auction:join', { auctionId: auction.id })).toMatchObject({
             ok: false,
-            code: 'VALIDATION_FAILED',
+            code: 'NOT_FOUND',
           });
-        }
-        expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq: Number.MAX_SAFE_INTEGER })).toMatchObject({ ok: true });
-        expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '2.00' })).toMatchObject({
-          ok: false,
-          code: 'BID_TOO_LOW',
+          expect(await emitAck(o.socket, 'bid:place', { auctionId: auction.id, amount: '5.00' })).toMatchObject({
+            ok: false,
+            code: 'NOT_A_PARTICIPANT',
+          });
+          for (const bad of [
+            { auctionId: auction.id, amount: 5 },
+            { auctionId: 'nope', amount: '5.00' },
+            { auctionId: auction.id },
+            'text',
+            null,
+            { auctionId: auction.id, amount: '5.00', x: 1 },
+          ]) {
+            expect(await emitAck(s.socket, 'bid:place', bad)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+          }
+          // lastSeq: a whole number from 0 to Number.MAX_SAFE_INTEGER (the AsyncAPI document's bounds).
+          for (const lastSeq of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1, 1e300, '3']) {
+            expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq })).toMatchObject({
+              ok: false,
+              code: 'VALIDATION_FAILED',
+            });
+          }
+          expect(await emitAck(s.socket, 'auction:join', { auctionId: auction.id, lastSeq: Number.MAX_SAFE_INTEGER })).toMatchObject({ ok: true });
+          expect(await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '2.00' })).toMatchObject({
+            ok: false,
+            code: 'BID_TOO_LOW',
+          });
+          expect(await s.socket.timeout(5_000).emitWithAck('auction:watch', { auctionId: auction.id })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
         });
+        expect(added).toEqual({ NOT_FOUND: 2, NOT_A_PARTICIPANT: 1, VALIDATION_FAILED: 11, BID_TOO_LOW: 1 });
         const joined = await joinAuction(s, auction.id);
         expect(joined.auction).toMatchObject({ id: auction.id, status: 'OPEN', seq: 0 });
         const ack = await emitAck(s.socket, 'bid:place', { auctionId: auction.id, amount: '3.00' });
