@@ -109,7 +109,8 @@ async function bootstrap(): Promise<void> {
     // Node answers an HTTP/1.1 request without Host with a bare 400 (no body, none of our
     // headers); the onRequest hook refuses it as a problem document instead (http-hooks.ts).
     // Only websocket upgrades on the Socket.IO path are upgrades; a request that merely offers one
-    // (h2c) is answered like any other (upgrades.ts).
+    // (h2c) is answered like any other (upgrades.ts). Not Node's `optimizeEmptyRequests`: Fastify
+    // would wait forever for the body of a POST with a Content-Type and no length (operations.md).
     ...(https
       ? { https: { ...https, requireHostHeader: false, ...upgradeOptions(SOCKET_PATH) } }
       : { http: { requireHostHeader: false, ...upgradeOptions(SOCKET_PATH) } }),
