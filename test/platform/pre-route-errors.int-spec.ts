@@ -73,6 +73,9 @@ const CASES: Array<[string, string | Buffer, number, string, string?]> = [
   ['unsupported media type', 'POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\nContent-Length: 4\r\n\r\n<a/>', 415, 'VALIDATION_FAILED'],
   ['malformed JSON', json('POST', '/api/v1/auth/signin', '{"email": bogus-token-123'), 400, 'VALIDATION_FAILED', 'bogus-token-123'],
   ['empty JSON body', json('POST', '/api/v1/auth/signin', ''), 400, 'VALIDATION_FAILED'],
+  // No Content-Length, no Transfer-Encoding: no body (RFC 9112 §6.3). Answered, not left to wait
+  // for a body (Node's optimizeEmptyRequests would make Fastify wait: operations.md).
+  ['JSON declared, no length, no body', 'POST /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\r\n', 400, 'VALIDATION_FAILED'],
   ['body over 100 KiB', json('POST', '/api/v1/auth/signin', HUGE_BODY), 413, 'PAYLOAD_TOO_LARGE', 'zzzzzzzzzz'],
   ['unsupported method on a known path', 'DELETE /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\n\r\n', 404, 'NOT_FOUND'],
   ['unknown method on a known path', 'PROPFIND /api/v1/auth/signin HTTP/1.1\r\nHost: t\r\n\r\n', 404, 'NOT_FOUND', 'PROPFIND'],
