@@ -66,10 +66,10 @@ describe('API documents', () => {
       expect(results.filter((r) => r.severity <= 1)).toEqual([]);
     });
 
-    it('refuses, in the checker every integration test uses, an undocumented status, a wrong body and a missing X-Request-Id', async () => {
+    it('refuses, in the checker every integration test uses, an undocumented status, a wrong body and a missing X-Request-Id or Cache-Control', async () => {
       const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
         status,
-        headers: { 'content-type': 'application/json', 'x-request-id': 'req-12345678', ...headers },
+        headers: { 'content-type': 'application/json', 'x-request-id': 'req-12345678', 'cache-control': 'no-store', ...headers },
         body,
         text: JSON.stringify(body),
       });
@@ -77,8 +77,11 @@ describe('API documents', () => {
       await expect(assertDocumentedAnswer('GET', '/health/live', answer(418, { status: 'ok' }))).rejects.toThrow(/does not list/);
       await expect(assertDocumentedAnswer('GET', '/health/live', answer(200, { status: 'fine' }))).rejects.toThrow(/body/);
       await expect(assertDocumentedAnswer('GET', '/health/live', answer(200, { status: 'ok' }, { 'content-type': 'text/plain' }))).rejects.toThrow(/Content-Type/);
-      const noId = { status: 200, headers: { 'content-type': 'application/json' }, body: { status: 'ok' }, text: '{"status":"ok"}' };
+      const noId = { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: { status: 'ok' }, text: '{"status":"ok"}' };
       await expect(assertDocumentedAnswer('GET', '/health/live', noId)).rejects.toThrow(/X-Request-Id/);
+      const { 'cache-control': _, ...uncached } = answer(200, { status: 'ok' }).headers;
+      await expect(assertDocumentedAnswer('GET', '/health/live', { ...answer(200, { status: 'ok' }), headers: uncached })).rejects.toThrow(/Cache-Control/);
+      await expect(assertDocumentedAnswer('GET', '/health/live', answer(200, { status: 'ok' }, { 'cache-control': 'max-age=60' }))).rejects.toThrow(/headers/);
       // problem+json bodies are validated too.
       const problem = answer(404, { code: 'NOT_FOUND' }, { 'content-type': 'application/problem+json' });
       await expect(assertDocumentedAnswer('GET', '/api/v1/users/00000000-0000-4000-8000-000000000000', problem)).rejects.toThrow(/body/);

@@ -37,6 +37,7 @@ export function expectSecurityHeaders(headers: Headers, what: string): void {
   want('content-security-policy', (v) => v.includes("default-src 'self'"));
   want('referrer-policy', (v) => v.length > 0);
   want('permissions-policy', (v) => v.includes('camera=()'));
+  want('cache-control', (v) => v === 'no-store');
   // Nothing may announce the server's stack.
   if (headers.get('x-powered-by') !== null) problems.push(`x-powered-by=${headers.get('x-powered-by')}`);
   if (problems.length > 0) throw new Error(`expected security headers on ${what}, but: ${problems.join(', ')}`);

@@ -16,7 +16,7 @@ import { METHODS, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { problem, type ErrorCode } from './domain-error';
-import { PERMISSIONS_POLICY } from '../../security/http/security-headers';
+import { CACHE_CONTROL, PERMISSIONS_POLICY } from '../../security/http/security-headers';
 
 /** The longest `instance` echoed back: a 10 kB URL is not returned to its sender. */
 export const MAX_INSTANCE_LENGTH = 256;
@@ -53,6 +53,7 @@ export const RAW_SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'self';base-uri 'self';frame-ancestors 'none';form-action 'self';object-src 'none'",
   'Referrer-Policy': 'no-referrer',
   'Permissions-Policy': PERMISSIONS_POLICY,
+  'Cache-Control': CACHE_CONTROL,
 };
 
 /**

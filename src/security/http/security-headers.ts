@@ -2,7 +2,7 @@
  * Security headers on every answer (DESIGN.md §7): Nest's built-in `app.useSecurityHeaders()`
  * (helmet 8's headers, set from one request hook before routing, so 404s, errors and framework
  * rejections carry them too) configured strictly for a JSON API, plus what it does not cover:
- * Permissions-Policy, and a relaxed CSP for the Swagger UI under /api/docs only (its page needs
+ * Permissions-Policy, Cache-Control: no-store, and a relaxed CSP for the Swagger UI under /api/docs only (its page needs
  * inline styles and data: images). Everything is computed once at start-up.
  * Pure (type imports only).
  */
@@ -43,11 +43,21 @@ export const SECURITY_HEADERS_OPTIONS: SecurityHeadersOptions = {
 };
 
 /**
- * Adds Permissions-Policy and swaps in the docs CSP under /api/docs. Called by the first request
- * hook (http-hooks.ts), so every answer carries them, the hooks' own 503s included: one hook for
- * both instead of a hook of its own (each Fastify hook is a step on every request).
+ * Answers carry balances, tokens and personal data: no cache may keep them (OWASP ASVS V14.3,
+ * the REST Security Cheat Sheet). A shared cache must not store an answer to a request with
+ * Authorization anyway (RFC 9111 §3.5), but a browser's own cache may, and the sign-in and refresh
+ * answers carry tokens without the request having one.
+ */
+export const CACHE_CONTROL = 'no-store';
+
+/**
+ * Adds Permissions-Policy and Cache-Control, and swaps in the docs CSP under /api/docs. Called by
+ * the first request hook (http-hooks.ts), so every answer carries them, the hooks' own 503s
+ * included: one hook for all three instead of hooks of their own (each Fastify hook is a step on
+ * every request).
  */
 export function addSecurityHeaderExtras(url: string, res: ServerResponse): void {
   res.setHeader('permissions-policy', PERMISSIONS_POLICY);
+  res.setHeader('cache-control', CACHE_CONTROL);
   if (url.startsWith(DOCS_PREFIX)) res.setHeader('content-security-policy', DOCS_CSP);
 }

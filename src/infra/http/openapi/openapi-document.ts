@@ -73,6 +73,11 @@ const COMMON_HEADERS: Record<string, HeaderObject> = {
     required: true,
     schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$', maxLength: 128 },
   },
+  'Cache-Control': {
+    description: '`no-store` on every answer: answers carry balances, tokens and personal data, and no cache may keep them',
+    required: true,
+    schema: { type: 'string', enum: ['no-store'] },
+  },
   'Access-Control-Allow-Origin': {
     description: 'Only for an Origin listed in CORS_ORIGINS (never a wildcard)',
     schema: { type: 'string', format: 'uri', maxLength: 2048 },
