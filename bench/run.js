@@ -10,7 +10,7 @@
  * Prints a table and writes bench/results/<UTC timestamp>.json. BENCH_NODE=/path/to/node runs the
  * replicas and anchors on another node binary (e.g. the next LTS) than the bench's own.
  */
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { writeFileSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const { cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
@@ -147,20 +147,10 @@ async function anchoredPhase(load, pids, anchorLoad, anchorPids) {
   return { phase, anchor: { rps: Math.round(total / PHASE_SEC), errors, cpuUsPerRequest: anchorCpu.usPer(total) } };
 }
 
-async function spawnReady(args, stdinPipe = false, env = undefined) {
-  // Anchors run on the replicas' runtime (BENCH_NODE), so a ratio compares like with like.
-  const child = procs.track(spawn(procs.REPLICA_NODE, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'], ...(env ? { env: { PATH: process.env.PATH, ...env } } : {}) }), 'anchor');
-  await new Promise((res, rej) => {
-    child.stdout.on('data', (d) => String(d).includes('ready') && res());
-    child.once('exit', (c) => rej(new Error(`anchor exited ${c}`)));
-  });
-  return child;
-}
-
 async function bareFanout(redisUrl) {
   const [pa, pb] = [await procs.freePort(), await procs.freePort()];
-  const a = await spawnReady([join(__dirname, 'anchors/socketio-node.js'), String(pa), redisUrl, '1', String(BIDS_PER_SEC), String(PHASE_SEC)], true);
-  const b = await spawnReady([join(__dirname, 'anchors/socketio-node.js'), String(pb), redisUrl, '0', '0', '0']);
+  const a = await procs.startAnchor([join(__dirname, 'anchors/socketio-node.js'), String(pa), redisUrl, '1', String(BIDS_PER_SEC), String(PHASE_SEC)], { stdinPipe: true });
+  const b = await procs.startAnchor([join(__dirname, 'anchors/socketio-node.js'), String(pb), redisUrl, '0', '0', '0']);
   const clients = await connectClients({
     urls: [`http://127.0.0.1:${pa}`, `http://127.0.0.1:${pb}`], count: SOCKETS, path: '/socket.io',
     join: { event: 'join', payload: {} }, event: 'tick', atOf: (p) => p.at, seqOf: (p) => p.seq,
@@ -209,7 +199,7 @@ async function main() {
 
   log('phase: /health/live, alternating with its anchor, a bare Fastify hello-world');
   const fport = await procs.freePort();
-  const fastify = await spawnReady([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
+  const fastify = await procs.startAnchor([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
   const { phase: healthLive, anchor: fastifyHello } = await anchoredPhase(
     { urls: [`${a.baseUrl}/health/live`], connections: 50 }, [a.pid],
     { urls: [`http://127.0.0.1:${fport}/`], connections: 50 }, [fastify.pid],
@@ -236,7 +226,7 @@ async function main() {
   const floorPorts = [await procs.freePort(), await procs.freePort()];
   const floors = await Promise.all(
     floorPorts.map((port) =>
-      spawnReady([join(__dirname, 'anchors/fastify-read.js')], false, { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: SECRET }),
+      procs.startAnchor([join(__dirname, 'anchors/fastify-read.js')], { env: { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redis.url, JWT_SECRET: SECRET } }),
     ),
   );
   const readLoad = (bases) => ({

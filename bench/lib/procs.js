@@ -145,6 +145,20 @@ async function startReplica(env, nodeArgs = [], opts = {}) {
   return { baseUrl, port, child, pid: child.pid, coldStartMs: Number(process.hrtime.bigint() - t0) / 1e6 };
 }
 
+/**
+ * Starts an anchor (`node <args>`) and resolves once it prints "ready". Anchors run on the
+ * replicas' runtime (BENCH_NODE, or `opts.node`), so a ratio compares like with like.
+ */
+async function startAnchor(args, opts = {}) {
+  const { stdinPipe = false, env, node = REPLICA_NODE } = opts;
+  const child = track(spawn(node, args, { stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'inherit'], ...(env ? { env: { PATH: process.env.PATH, ...env } } : {}) }), 'anchor');
+  await new Promise((res, rej) => {
+    child.stdout.on('data', (d) => String(d).includes('ready') && res());
+    child.once('exit', (c) => rej(new Error(`anchor exited ${c}`)));
+  });
+  return child;
+}
+
 /** Resident set size now and at its peak (VmHWM), in MB. */
 function rss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -190,4 +204,4 @@ function treeCpuMs(rootPid) {
   return total;
 }
 
-module.exports = { ROOT, REPLICA_NODE, REPLICA_NODE_FLAGS, sleep, freePort, track, tempDir, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, rss, cpuMs, treeCpuMs };
+module.exports = { ROOT, REPLICA_NODE, REPLICA_NODE_FLAGS, sleep, freePort, track, tempDir, stopChild, stopAll, ensureApt, startPostgres, startDatabase, startRedis, startReplica, startAnchor, rss, cpuMs, treeCpuMs };
