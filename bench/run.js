@@ -123,28 +123,32 @@ function cpuMeter(pids) {
 }
 
 /**
- * A phase alternating with its anchor: warms both loads up, then runs the phase in ROUNDS slices
- * with an anchor slice before each. CPU per request: the phase's processes over the whole phase
- * minus what they used during the anchor's slices (idle timers), and the anchor's processes
- * during their slices only. Returns the phase (as http.runSliced, plus cpuUsPerRequest) and the
- * anchor's { rps, errors, cpuUsPerRequest }.
+ * A phase alternating with its anchors: warms all loads up, then runs the phase in ROUNDS slices
+ * with a slice of each anchor before each. CPU per request: the phase's processes over the whole
+ * phase minus what they used during the anchors' slices (idle timers), and each anchor's
+ * processes during their own slices only. Returns the phase (as http.runSliced, plus
+ * cpuUsPerRequest) and, per anchor ({ load, pids }), its { rps, errors, cpuUsPerRequest }.
  */
-async function anchoredPhase(load, pids, anchorLoad, anchorPids) {
+async function anchoredPhase(load, pids, anchors) {
   await http.run({ ...load, durationSec: WARMUP_SEC });
-  await http.run({ ...anchorLoad, durationSec: WARMUP_SEC });
+  for (const anchor of anchors) await http.run({ ...anchor.load, durationSec: WARMUP_SEC });
   const cpu = cpuMeter(pids);
-  const anchorCpu = cpuMeter(anchorPids);
-  const anchorSlices = [];
+  const meters = anchors.map((anchor) => ({ anchor, cpu: cpuMeter(anchor.pids), slices: [] }));
   const phase = await http.runSliced({ ...load, durationSec: PHASE_SEC }, ROUNDS, async () => {
-    const [before, anchorBefore] = [cpu.ms(), anchorCpu.ms()];
-    anchorSlices.push(await http.run({ ...anchorLoad, durationSec: PHASE_SEC / ROUNDS }));
-    cpu.exclude(cpu.ms() - before);
-    anchorCpu.include(anchorCpu.ms() - anchorBefore);
+    for (const m of meters) {
+      const [before, anchorBefore] = [cpu.ms(), m.cpu.ms()];
+      m.slices.push(await http.run({ ...m.anchor.load, durationSec: PHASE_SEC / ROUNDS }));
+      cpu.exclude(cpu.ms() - before);
+      m.cpu.include(m.cpu.ms() - anchorBefore);
+    }
   });
   phase.cpuUsPerRequest = cpu.usPer(phase.total);
-  const total = anchorSlices.reduce((n, r) => n + r.total, 0);
-  const errors = anchorSlices.reduce((n, r) => n + r.errors, 0);
-  return { phase, anchor: { rps: Math.round(total / PHASE_SEC), errors, cpuUsPerRequest: anchorCpu.usPer(total) } };
+  const results = meters.map((m) => {
+    const total = m.slices.reduce((n, r) => n + r.total, 0);
+    const errors = m.slices.reduce((n, r) => n + r.errors, 0);
+    return { rps: Math.round(total / PHASE_SEC), errors, cpuUsPerRequest: m.cpu.usPer(total) };
+  });
+  return { phase, anchors: results };
 }
 
 async function bareFanout(redisUrl) {
@@ -197,14 +201,22 @@ async function main() {
   const idle = procs.rss(a.pid);
   const urlsAB = (path) => [a.baseUrl + path, b.baseUrl + path];
 
-  log('phase: /health/live, alternating with its anchor, a bare Fastify hello-world');
-  const fport = await procs.freePort();
+  log('phase: /health/live, alternating with its anchors: a bare Fastify hello-world, and the probe floor');
+  // The probe floor: bare Nest 12 with only what every answer must go through (headers, request
+  // context, CORS, four guards, the HTTP metrics), configured as Bulwark does: what the probe
+  // costs beyond it is Bulwark's own.
+  const [fport, nport] = [await procs.freePort(), await procs.freePort()];
   const fastify = await procs.startAnchor([join(__dirname, 'anchors/fastify-hello.js'), String(fport)]);
-  const { phase: healthLive, anchor: fastifyHello } = await anchoredPhase(
-    { urls: [`${a.baseUrl}/health/live`], connections: 50 }, [a.pid],
-    { urls: [`http://127.0.0.1:${fport}/`], connections: 50 }, [fastify.pid],
-  );
-  await procs.stopChild(fastify);
+  const probeFloor = await procs.startAnchor([join(__dirname, 'anchors/nest-probe.js'), String(nport), 'mandated']);
+  const {
+    phase: healthLive,
+    anchors: [fastifyHello, probeFloorResult],
+  } = await anchoredPhase({ urls: [`${a.baseUrl}/health/live`], connections: 50 }, [a.pid], [
+    { load: { urls: [`http://127.0.0.1:${fport}/`], connections: 50 }, pids: [fastify.pid] },
+    { load: { urls: [`http://127.0.0.1:${nport}/health/live`], connections: 50 }, pids: [probeFloor.pid] },
+  ]);
+  await Promise.all([procs.stopChild(fastify), procs.stopChild(probeFloor)]);
+  if (probeFloorResult.errors > 0) throw new Error(`the probe floor anchor answered ${probeFloorResult.errors} errors`);
 
   log('seeding accounts');
   const [teller] = await createUsers(dbUrl, 1, ['TELLER']);
@@ -233,10 +245,12 @@ async function main() {
     urls: bases.map((u) => `${u}/api/v1/accounts/${accounts[0]}`), connections: 64, headers: auth,
     setupRequest: (req) => ({ ...req, path: `/api/v1/accounts/${accounts[Math.floor(Math.random() * accounts.length)]}` }),
   });
-  const { phase: accountReads, anchor: fastifyRead } = await anchoredPhase(
-    readLoad([a.baseUrl, b.baseUrl]), [a.pid, b.pid],
-    readLoad(floorPorts.map((port) => `http://127.0.0.1:${port}`)), floors.map((f) => f.pid),
-  );
+  const {
+    phase: accountReads,
+    anchors: [fastifyRead],
+  } = await anchoredPhase(readLoad([a.baseUrl, b.baseUrl]), [a.pid, b.pid], [
+    { load: readLoad(floorPorts.map((port) => `http://127.0.0.1:${port}`)), pids: floors.map((f) => f.pid) },
+  ]);
   await Promise.all(floors.map((f) => procs.stopChild(f)));
   // A floor that answered errors did less work than a read: no ratio against it.
   if (fastifyRead.errors > 0) throw new Error(`the read floor anchor answered ${fastifyRead.errors} errors`);
@@ -334,7 +348,7 @@ async function main() {
   const results = {
     startedAt,
     machine: { cpus: cpus().length, cpuModel: cpus()[0].model, memGiB: Math.round(totalmem() / 2 ** 30), node: replicaNode, postgres: serverVersion },
-    anchors: { pgbenchTps, pgbenchClients: CLIENTS, pgbenchP50Ms: pgbenchLatencies.getValueAtPercentile(50), pgbenchP99Ms, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest, fastifyReadRps: fastifyRead.rps, fastifyReadCpuUsPerRequest: fastifyRead.cpuUsPerRequest },
+    anchors: { pgbenchTps, pgbenchClients: CLIENTS, pgbenchP50Ms: pgbenchLatencies.getValueAtPercentile(50), pgbenchP99Ms, fastifyHelloRps: fastifyHello.rps, bareSocketioP99Ms: bare.p99Ms, fastifyHelloCpuUsPerRequest: fastifyHello.cpuUsPerRequest, fastifyReadRps: fastifyRead.rps, fastifyReadCpuUsPerRequest: fastifyRead.cpuUsPerRequest, probeFloorRps: probeFloorResult.rps, probeFloorCpuUsPerRequest: probeFloorResult.cpuUsPerRequest },
     phases: {
       transfers: { clients: CLIENTS, rps: transfers.rps, p50Ms: transfers.p50Ms, p95Ms: transfers.p95Ms, p99Ms: transfers.p99Ms, errors: transfers.errors, booksBalanced },
       accountReads: { rps: accountReads.rps, p50Ms: accountReads.p50Ms, p95Ms: accountReads.p95Ms, p99Ms: accountReads.p99Ms, errors: accountReads.errors, cpuUsPerRequest: accountReads.cpuUsPerRequest },
@@ -363,6 +377,8 @@ async function main() {
       throttleOnVsOff: round(throttleOn.rps / throttleOff.rps),
       fanoutP99VsBare: bidFanout.p99Ms === null ? null : round(bidFanout.p99Ms / Math.max(1, bare.p99Ms)),
       healthLiveCpuVsFastify: round(healthLive.cpuUsPerRequest / fastifyHello.cpuUsPerRequest),
+      probeFloorCpuVsFastify: round(probeFloorResult.cpuUsPerRequest / fastifyHello.cpuUsPerRequest),
+      healthLiveCpuVsProbeFloor: round(healthLive.cpuUsPerRequest / probeFloorResult.cpuUsPerRequest),
       accountReadsVsFloor: round(accountReads.rps / fastifyRead.rps),
       accountReadCpuVsFloor: round(accountReads.cpuUsPerRequest / fastifyRead.cpuUsPerRequest),
     },
@@ -414,6 +430,7 @@ function printTable(r) {
     ['anchor: pgbench TPC-B tps (32 clients)', `${r.anchors.pgbenchTps}  p50/p99 ${r.anchors.pgbenchP50Ms}/${r.anchors.pgbenchP99Ms} ms`],
     ['anchor: bare Fastify req/s', r.anchors.fastifyHelloRps],
     ['anchor: bare Fastify CPU µs/request', r.anchors.fastifyHelloCpuUsPerRequest],
+    ['anchor: probe floor (Nest + required pieces) CPU µs/request', `${r.anchors.probeFloorCpuUsPerRequest}  (${r.ratios.probeFloorCpuVsFastify} × Fastify)`],
     ['anchor: read floor (bare Fastify, same I/O) req/s', r.anchors.fastifyReadRps],
     ['anchor: read floor CPU µs/request', r.anchors.fastifyReadCpuUsPerRequest],
     ['anchor: bare socket.io fan-out p99 ms', r.anchors.bareSocketioP99Ms],
@@ -426,6 +443,7 @@ function printTable(r) {
     ['ratio transfers ÷ pgbench: tps, p99', `${r.ratios.transfersVsPgbench}, ${r.ratios.transfersP99VsPgbench}`],
     ['ratio /health/live ÷ Fastify', r.ratios.healthLiveVsFastify],
     ['ratio /health/live ÷ Fastify, CPU/request', r.ratios.healthLiveCpuVsFastify],
+    ['ratio /health/live ÷ probe floor, CPU/request', r.ratios.healthLiveCpuVsProbeFloor],
     ['ratio account reads ÷ read floor: req/s, CPU/request', `${r.ratios.accountReadsVsFloor}, ${r.ratios.accountReadCpuVsFloor}`],
     ['ratio throttled ÷ unthrottled', r.ratios.throttleOnVsOff],
     ['cluster: throttling off / on req/s', `${r.phasesCluster.throttleOff.rps} / ${r.phasesCluster.throttleOn.rps}  errors ${r.phasesCluster.throttleOff.errors}/${r.phasesCluster.throttleOn.errors}`],
