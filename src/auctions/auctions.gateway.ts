@@ -143,7 +143,10 @@ export class AuctionsGateway
     );
   }
 
-  /** Refuses the handshake (the client gets connect_error with the code as its message), counted in errors_total like an HTTP error answer. */
+  /**
+   * Refuses the handshake (the client gets connect_error with the code as its message), counted
+   * in errors_total like an HTTP error answer.
+   */
   private refuse(next: (err?: Error) => void, err: HandshakeRefusal): void {
     this.metrics.errors.inc({ code: err.data.code });
     next(err);

@@ -2,8 +2,9 @@
  * Security headers on every answer (DESIGN.md §7): Nest's built-in `app.useSecurityHeaders()`
  * (helmet 8's headers, set from one request hook before routing, so 404s, errors and framework
  * rejections carry them too) configured strictly for a JSON API, plus what it does not cover:
- * Permissions-Policy, Cache-Control: no-store, and a relaxed CSP for the Swagger UI under /api/docs only (its page needs
- * inline styles and data: images). Everything is computed once at start-up.
+ * Permissions-Policy, Cache-Control: no-store, and a relaxed CSP for the Swagger UI under
+ * /api/docs only (its page needs inline styles and data: images). Everything is computed once
+ * at start-up.
  * Pure (type imports only).
  */
 import type { ServerResponse } from 'node:http';
