@@ -34,7 +34,7 @@ function load(opts) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A variant that is an anchor (`bench/anchors/<file> <port> ...args`) instead of a replica. */
-async function startAnchor(v) {
+async function startAnchorVariant(v) {
   const port = await procs.freePort();
   const child = await procs.startAnchor([join(__dirname, v.anchor), String(port), ...(v.args || [])], { node: v.node });
   return { baseUrl: `http://127.0.0.1:${port}`, path: v.path, child, pid: child.pid };
@@ -67,7 +67,7 @@ async function main() {
     // round: a fixed order gave the second variant of an A/A pair up to 10 % more CPU.
     const ordered = round % 2 === 0 ? variants : [...variants].reverse();
     const replicas = [];
-    for (const [name, v] of ordered) replicas.push({ name, ...(await (v.anchor ? startAnchor(v) : procs.startReplica({ ...env, ...(v.env || {}) }, [], v))) });
+    for (const [name, v] of ordered) replicas.push({ name, ...(await (v.anchor ? startAnchorVariant(v) : procs.startReplica({ ...env, ...(v.env || {}) }, [], v))) });
     if (!accountNumber && kind !== 'health') {
       const res = await fetch(`${replicas[0].baseUrl}/api/v1/accounts`, { method: 'POST', headers, body: JSON.stringify({ ownerId: rows[0].id }) });
       accountNumber = (await res.json()).accountNumber;

@@ -8,7 +8,8 @@
  * mandated = Nest's security headers with Bulwark's options, one request hook (X-Request-Id,
  * Permissions-Policy, Cache-Control, the request context in AsyncLocalStorage), CORS in
  * preParsing with Bulwark's options, four global guards that each read their route metadata and
- * let the probe through synchronously, and the two HTTP metrics recorded per request in batches.
+ * let the probe through synchronously, and Bulwark's MetricsService (Node's default metrics, the two
+ * HTTP metrics recorded per request in batches).
  * Nothing else: no logging (probes write no access line), no database, no Redis, no limiter
  * (probes are exempt), no validation. What `mandated` costs over Fastify is the least the probe can
  * cost while doing what DESIGN.md §3, §6 and §7 and the issue's rules require.
@@ -20,7 +21,6 @@ require('reflect-metadata');
 const { Module, Controller, Get, Injectable } = require('@nestjs/common');
 const { NestFactory, APP_GUARD, Reflector } = require('@nestjs/core');
 const { FastifyAdapter } = require('@nestjs/platform-fastify');
-const { Registry, Counter, Histogram } = require('prom-client');
 
 const dist = (p) => require(join(__dirname, '../../dist', p));
 const [port, mode = 'bare'] = process.argv.slice(2);
@@ -64,22 +64,10 @@ async function main() {
     const { SECURITY_HEADERS_OPTIONS, addSecurityHeaderExtras } = dist('security/http/security-headers');
     const { corsOptions } = dist('security/http/cors');
     const { requestContext } = dist('infra/logging/request-context');
-    const { HttpRequestMetrics } = dist('metrics/http-request-metrics');
-    const registry = new Registry();
-    const metrics = new HttpRequestMetrics(
-      new Counter({
-        name: 'http_requests_total',
-        help: 'h',
-        labelNames: ['method', 'route', 'status'],
-        registers: [registry],
-      }),
-      new Histogram({
-        name: 'http_request_duration_seconds',
-        help: 'h',
-        labelNames: ['method', 'route'],
-        registers: [registry],
-      }),
-    );
+    const { routeTemplate } = dist('infra/http/route-template');
+    // Bulwark's own metrics service: its registry, Node's default metrics (DESIGN §6) and the two
+    // HTTP metrics recorded in batches.
+    const metrics = new (dist('metrics/metrics.service').MetricsService)();
     app.useSecurityHeaders(SECURITY_HEADERS_OPTIONS);
     app.enableCors(corsOptions([]));
     const fastify = app.getHttpAdapter().getInstance();
@@ -91,8 +79,8 @@ async function main() {
       requestContext.run({ requestId: String(req.id), ip: req.ip, userAgent: req.headers['user-agent'] }, done);
     });
     fastify.addHook('onResponse', (req, reply, done) => {
-      metrics
-        .of(req.method, req.routeOptions.url ?? 'unmatched')
+      metrics.http
+        .of(req.method, routeTemplate(req) ?? 'unmatched')
         .record(reply.statusCode, (performance.now() - req[STARTED]) / 1000);
       done();
     });
